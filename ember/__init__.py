@@ -1,0 +1,34 @@
+"""ember: a deep-learning framework with PyTorch's API on NumPy (CPU) and CuPy (CUDA).
+
+Write ``import ember as torch`` and use it as you would use PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+# PyTorch never warns on 1/0 or log(0); NumPy would, from inside ember's ops.
+_np.seterr(all="ignore")
+
+from . import _backend, _dtype
+from ._backend import Generator, device
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
+                     finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
+                     int, int8, int16, int32, int64, is_complex, is_floating_point, long,
+                     promote_types, set_default_dtype, short, uint8)
+from ._tensor import Size, Tensor, is_tensor, strided
+from ._tensor_str import set_printoptions
+from . import autograd
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from . import ops
+from .ops._util import can_cast, result_type
+from .ops.creation import *
+from .ops.creation import get_default_device, set_default_device
+from .ops.indexing import *
+from .ops.linalg import *
+from .ops.pointwise import *
+from .ops.reduction import *
+from .ops.shape import *
+
+__version__ = "0.1.0"

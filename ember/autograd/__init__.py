@@ -1,0 +1,139 @@
+"""``torch.autograd``: reverse-mode automatic differentiation over a dynamic graph."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .._tensor import Tensor
+from . import anomaly_mode, engine, function, grad_mode, graph
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .function import Function, FunctionCtx, once_differentiable
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "Variable", "gradcheck", "gradgradcheck", "functional", "graph"]
+
+Variable = Tensor  # PyTorch's deprecated alias
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _seed_grads(outputs, grad_outputs, create_graph: bool):
+    from ..ops import _util
+
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one gradient per output: got {len(grad_outputs)} "
+                           f"gradients for {len(outputs)} outputs")
+    seeds = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if out._rg and out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.is_floating_point() and not out.is_complex():
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
+            g = _util.ones_like_tensor(out)
+        else:
+            if not isinstance(g, Tensor):
+                g = _util.full_like_tensor(out, g)
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output"
+                    f"[{i}] has a shape of {out.shape}.")
+            if g.dtype.is_floating_point != out.dtype.is_floating_point and \
+                    not g.dtype.is_complex:
+                raise RuntimeError(
+                    f"For complex Tensors, both grad_output and output are required to have "
+                    f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                    f"{g.dtype} and output[{i}] has a dtype of {out.dtype}.")
+            if not create_graph:
+                g = g.detach()
+        seeds.append(g)
+    return seeds
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, grad_variables=None, inputs=None) -> None:
+    """``torch.autograd.backward``: accumulate d(tensors)/d(leaves) into the leaves' ``.grad``."""
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    tensors = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors) if not isinstance(grad_tensors, Tensor) \
+        else (grad_tensors,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _as_tuple(inputs)
+    if inputs is not None and len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    seeds = _seed_grads(tensors, grad_tensors, create_graph)
+    results = engine.run_backward(tensors, seeds, retain_graph, create_graph, inputs=inputs,
+                                  allow_unused=True, accumulate=True)
+    if inputs is not None and results is not None:
+        # Non-leaf inputs: their gradient is accumulated into their .grad, as in PyTorch.
+        for t, g in zip(inputs, results):
+            if t._grad_fn is not None and g is not None:
+                t._grad = g.detach() if t._grad is None else t._grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False):
+    """``torch.autograd.grad``: gradients of ``outputs`` w.r.t. ``inputs``, without touching
+    any ``.grad``."""
+    if is_grads_batched:
+        raise NotImplementedError("ember: autograd.grad(is_grads_batched=True) is not supported")
+    single = isinstance(inputs, Tensor)
+    outputs = _as_tuple(outputs)
+    inputs_t = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads="
+                         "True, but got: allow_unused=False.")
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    elif isinstance(grad_outputs, Sequence):
+        grad_outputs = tuple(grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seed_grads(outputs, grad_outputs, create_graph)
+    res = engine.run_backward(outputs, seeds, retain_graph, create_graph, inputs=inputs_t,
+                              allow_unused=allow_unused, accumulate=False)
+    if materialize_grads:
+        from ..ops import _util
+
+        res = tuple(_util.zeros_like_tensor(i) if r is None else r
+                    for r, i in zip(res, inputs_t))
+    if not create_graph:
+        res = tuple(None if r is None else (r.detach() if r._grad_fn is not None else r)
+                    for r in res)
+    return res if not single else res
+
+
+def __getattr__(name):
+    if name in ("gradcheck", "gradgradcheck"):
+        from . import gradcheck as _gc
+
+        return getattr(_gc, name)
+    if name == "functional":
+        from . import functional as _f
+
+        return _f
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

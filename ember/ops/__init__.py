@@ -1,0 +1,22 @@
+"""Differentiable ops, grouped by family; each family module lists its Tensor methods.
+
+Importing this package attaches every family's ``METHODS`` to ``ember.Tensor``.
+"""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from . import _util, creation, indexing, linalg, pointwise, reduction, shape
+
+FAMILIES = [creation, pointwise, reduction, shape, indexing, linalg]
+
+
+def _install_methods() -> None:
+    for mod in FAMILIES:
+        for name, fn in getattr(mod, "METHODS", {}).items():
+            setattr(Tensor, name, fn)
+
+
+_install_methods()
+
+__all__ = ["FAMILIES", "_util"]
