@@ -28,7 +28,10 @@ from .ops.creation import get_default_device, set_default_device
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.pointwise import *
+from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *
+
+from . import cuda, linalg
 
 __version__ = "0.1.0"

@@ -127,13 +127,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     return res if not single else res
 
 
-def __getattr__(name):
-    if name in ("gradcheck", "gradgradcheck"):
-        from . import gradcheck as _gc
-
-        return getattr(_gc, name)
-    if name == "functional":
-        from . import functional as _f
-
-        return _f
-    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

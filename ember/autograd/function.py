@@ -134,8 +134,13 @@ class Op(Node):
                     need = True
             else:
                 arrays.append(a)
-        if need and not _state.enabled:
+        # Edges are known before forward runs, so forward can save only what backward will
+        # need (ctx._edges[i] is falsy when argument i needs no gradient; None without grad).
+        if need and _state.enabled:
+            ctx._edges = _edges(args)
+        else:
             need = False
+            ctx._edges = None
         out = cls.forward(ctx, *arrays)
         if type(out) is tuple:
             return _wrap_outputs(cls, ctx, args, arrays, out, need)
@@ -146,7 +151,6 @@ class Op(Node):
         if need and out.dtype in DIFFERENTIABLE:
             t._rg = True
             t._grad_fn = ctx
-            ctx._edges = _edges(args)
             if ctx._to_save is not None:
                 _pack(ctx, args, arrays, (out,), (t,))
             if _state.anomaly:
@@ -184,7 +188,6 @@ def _wrap_outputs(cls, ctx, args, arrays, outs, need):
             t._inference = True
         tensors.append(t)
     if any_diff:
-        ctx._edges = _edges(args)
         ctx._n_out = len(outs)
         ctx._out_meta = tuple((o.shape, o.dtype, o) for o in outs)
         if ctx._to_save is not None:
@@ -293,6 +296,8 @@ class Function(metaclass=FunctionMeta):
         ctx = cls._backward_cls()
         need = _state.enabled and any(isinstance(a, Tensor) and a._rg for a in args)
         new_style = cls.setup_context is not Function.setup_context
+        ctx._edges = _edges(args) if need else tuple(
+            None if isinstance(a, Tensor) else False for a in args)
         with no_grad():
             if new_style:
                 output = cls.forward(*args, **kwargs)
@@ -302,7 +307,6 @@ class Function(metaclass=FunctionMeta):
             cls.setup_context(ctx, args, output)
         is_tuple = isinstance(output, tuple)
         outs = output if is_tuple else (output,)
-        ctx._edges = _edges(args) if need else ()
         input_ids = {id(a): a for a in args if isinstance(a, Tensor)}
         dirty = {id(t) for t in ctx._dirty}
         non_diff = ctx._non_diff or set()

@@ -6,9 +6,9 @@ Importing this package attaches every family's ``METHODS`` to ``ember.Tensor``.
 from __future__ import annotations
 
 from .._tensor import Tensor
-from . import _util, creation, indexing, linalg, pointwise, reduction, shape
+from . import _util, creation, indexing, linalg, pointwise, random, reduction, shape
 
-FAMILIES = [creation, pointwise, reduction, shape, indexing, linalg]
+FAMILIES = [creation, pointwise, reduction, shape, indexing, linalg, random]
 
 
 def _install_methods() -> None:

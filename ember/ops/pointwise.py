@@ -297,7 +297,9 @@ def rsub(input, other, alpha=1) -> Tensor:
 class Mul(Op, name="MulBackward0"):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        e = ctx._edges
+        if e:
+            ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
         return a * b
 
     @staticmethod
@@ -327,7 +329,9 @@ multiply = mul
 class Div(Op, name="DivBackward0"):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        e = ctx._edges
+        if e:
+            ctx.save_for_backward(a if e[1] else None, b)
         return a / b
 
     @staticmethod

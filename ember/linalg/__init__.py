@@ -1,0 +1,3 @@
+"""``torch.linalg``: matrix functions (inverses, decompositions, norms)."""
+
+from __future__ import annotations
