@@ -118,17 +118,14 @@ def make_inputs(lib, inputs, grad: bool, device: str = DEVICE):
 
 
 def _flatten(out):
-    if isinstance(out, (tuple, list)) and not isinstance(out, (ember.Size,)):
+    """Outputs as a flat list; sizes become plain tuples, named tuples are unpacked."""
+    if isinstance(out, ember.Size) or (torch is not None and isinstance(out, torch.Size)):
+        return [tuple(out)]
+    if isinstance(out, (tuple, list)):
         res = []
         for o in out:
             res.extend(_flatten(o))
         return res
-    if torch is not None and isinstance(out, torch.Size):
-        return [tuple(out)]
-    if isinstance(out, ember.Size):
-        return [tuple(out)]
-    if hasattr(out, "_asdict") or (hasattr(out, "values") and hasattr(out, "indices")):
-        return _flatten(tuple(out))
     return [out]
 
 

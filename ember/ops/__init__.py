@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _util, creation, indexing, linalg, pointwise, random, reduction, shape
+from . import conv, pooling
 
 FAMILIES = [creation, pointwise, reduction, shape, indexing, linalg, random]
 

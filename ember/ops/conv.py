@@ -1,0 +1,540 @@
+"""Convolution: ``conv1d/2d/3d``, ``conv_transpose1d/2d/3d``, ``unfold``/``fold``.
+
+One N-dimensional implementation serves every spatial rank. The forward pass gathers the input
+windows with a strided view (im2col) and multiplies by the weight with a single batched GEMM
+through BLAS; the input gradient scatters the GEMM result back (col2im, one vectorised strided
+add per kernel offset); the weight gradient is another GEMM. Three ops — convolution, transposed
+convolution and the weight gradient — are each other's backward, so double backward works.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .. import _dtype
+from .._backend import array_module
+from .._tensor import Tensor
+from ..autograd.function import Op
+from . import _util
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]
+
+_HALF = {np.dtype(np.float16)}
+if _dtype._BF16_NP is not None:
+    _HALF.add(_dtype._BF16_NP)
+
+
+# ---------------------------------------------------------------------------------------------
+# array-level kernels (NumPy or CuPy)
+# ---------------------------------------------------------------------------------------------
+
+def as_strided(xp, a, shape, strides):
+    if xp is np:
+        return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+def _pad_spatial(xp, x, pads):
+    """Zero-pad the spatial dims of (N, C, *S) by ((lo, hi), ...)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    out = xp.zeros(shape, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in
+                                           zip(x.shape[2:], pads))] = x
+    return out
+
+
+def _windows(xp, xpad, ksize, stride, dilation, out_size):
+    """View (N, C, *k, *out) of the windows of padded input (N, C, *Sp)."""
+    st = xpad.strides
+    nd = len(ksize)
+    shape = xpad.shape[:2] + tuple(ksize) + tuple(out_size)
+    strides = st[:2] + tuple(st[2 + i] * dilation[i] for i in range(nd)) + \
+        tuple(st[2 + i] * stride[i] for i in range(nd))
+    return as_strided(xp, xpad, shape, strides)
+
+
+def _prod(s) -> int:
+    n = 1
+    for k in s:
+        n *= k
+    return n
+
+
+def _compute_dtype(a):
+    return np.float32 if a.dtype in _HALF else a.dtype
+
+
+def conv_forward(x, w, stride, pads, dilation, groups):
+    """y[n, o, *p] = sum_{c, *k} w[o, c, *k] * xpad[n, g(o)*Cg + c, *(p*s + k*d)]."""
+    xp = array_module(x)
+    out_dt = x.dtype
+    cdt = _compute_dtype(x)
+    if cdt != x.dtype:
+        x, w = x.astype(cdt), w.astype(cdt)
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    ksize = w.shape[2:]
+    xpad = _pad_spatial(xp, x, pads)
+    out_size = tuple((xpad.shape[2 + i] - dilation[i] * (ksize[i] - 1) - 1) // stride[i] + 1
+                     for i in range(len(ksize)))
+    length = _prod(out_size)
+    cg, og = c // groups, o // groups
+    kk = _prod(ksize)
+    cols = _windows(xp, xpad, ksize, stride, dilation, out_size).reshape(
+        n, groups, cg * kk, length)
+    wg = w.reshape(groups, og, cg * kk)
+    y = xp.matmul(wg, cols)  # (n, groups, og, length)
+    y = y.reshape((n, o) + out_size)
+    return y.astype(out_dt, copy=False)
+
+
+def conv_input_grad(gy, w, in_size, stride, pads, dilation, groups):
+    """Gradient of conv_forward w.r.t. its input (= transposed convolution of gy by w)."""
+    xp = array_module(gy)
+    out_dt = gy.dtype
+    cdt = _compute_dtype(gy)
+    if cdt != gy.dtype:
+        gy, w = gy.astype(cdt), w.astype(cdt)
+    n, o = gy.shape[:2]
+    out_size = gy.shape[2:]
+    cg = w.shape[1]
+    c = cg * groups
+    og = o // groups
+    ksize = w.shape[2:]
+    kk = _prod(ksize)
+    length = _prod(out_size)
+    wg = w.reshape(groups, og, cg * kk)
+    cols = xp.matmul(wg.transpose(0, 2, 1), gy.reshape(n, groups, og, length))
+    cols = cols.reshape((n, c) + tuple(ksize) + tuple(out_size))
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_size, pads))
+    gx = xp.zeros((n, c) + padded, dtype=cdt)
+    nd = len(ksize)
+    for kidx in itertools.product(*(range(k) for k in ksize)):
+        dst = tuple(slice(kidx[i] * dilation[i],
+                          kidx[i] * dilation[i] + stride[i] * (out_size[i] - 1) + 1, stride[i])
+                    for i in range(nd))
+        gx[(slice(None), slice(None)) + dst] += cols[(slice(None), slice(None)) + kidx]
+    crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_size, pads))
+    gx = gx[(slice(None), slice(None)) + crop]
+    if any(lo or hi for lo, hi in pads):
+        gx = xp.ascontiguousarray(gx)
+    return gx.astype(out_dt, copy=False)
+
+
+def conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups):
+    """Gradient of conv_forward w.r.t. its weight."""
+    xp = array_module(x)
+    out_dt = x.dtype
+    cdt = _compute_dtype(x)
+    if cdt != x.dtype:
+        x, gy = x.astype(cdt), gy.astype(cdt)
+    n, c = x.shape[:2]
+    o = gy.shape[1]
+    out_size = gy.shape[2:]
+    cg, og = c // groups, o // groups
+    kk = _prod(ksize)
+    length = _prod(out_size)
+    xpad = _pad_spatial(xp, x, pads)
+    # the padded input may be larger than the windows reach (transposed conv output_padding)
+    cols = _windows(xp, xpad, ksize, stride, dilation, out_size).reshape(
+        n, groups, cg * kk, length)
+    g = gy.reshape(n, groups, og, length)
+    gw = xp.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (groups, og, cg*kk)
+    return gw.reshape((o, cg) + tuple(ksize)).astype(out_dt, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# differentiable ops
+# ---------------------------------------------------------------------------------------------
+
+def _bias_grad(g: Tensor) -> Tensor:
+    from . import reduction
+
+    return reduction.sum(g, (0,) + tuple(range(2, g.ndim)))
+
+
+def _add_bias(y, b):
+    return y + b.reshape((1, -1) + (1,) * (y.ndim - 2))
+
+
+class Convolution(Op, name="ConvolutionBackward0"):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dilation, groups):
+        e = ctx._edges
+        if e:
+            ctx.save_for_backward(x if e[1] else None, w if e[0] else None)
+            ctx.in_size = x.shape[2:]
+            ctx.ksize = w.shape[2:]
+            ctx.args = (stride, pads, dilation, groups)
+        y = conv_forward(x, w, stride, pads, dilation, groups)
+        return y if b is None else _add_bias(y, b.astype(y.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        e = ctx._edges
+        stride, pads, dilation, groups = ctx.args
+        gx = ConvTranspose.apply(g, w, ctx.in_size, stride, pads, dilation, groups) \
+            if e[0] else None
+        gw = ConvWeight.apply(x, g, ctx.ksize, stride, pads, dilation, groups) if e[1] else None
+        gb = _bias_grad(g) if len(e) > 2 and e[2] else None
+        return gx, gw, gb
+
+
+class ConvTranspose(Op, name="ConvolutionBackward0"):
+    """Transposed convolution producing spatial size ``out_size`` (also conv's input grad)."""
+
+    @staticmethod
+    def forward(ctx, x, w, out_size, stride, pads, dilation, groups, b=None):
+        e = ctx._edges
+        if e:
+            ctx.save_for_backward(x if e[1] else None, w if e[0] else None)
+            ctx.ksize = w.shape[2:]
+            ctx.args = (stride, pads, dilation, groups)
+        y = conv_input_grad(x, w, out_size, stride, pads, dilation, groups)
+        return y if b is None else _add_bias(y, b.astype(y.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        e = ctx._edges
+        stride, pads, dilation, groups = ctx.args
+        gx = Convolution.apply(g, w, None, stride, pads, dilation, groups) if e[0] else None
+        gw = ConvWeight.apply(g, x, ctx.ksize, stride, pads, dilation, groups) if e[1] else None
+        gb = _bias_grad(g) if len(e) > 7 and e[7] else None
+        return gx, gw, None, None, None, None, None, gb
+
+
+class ConvWeight(Op, name="ConvolutionBackwardBackward0"):
+    """Weight gradient of a convolution as a function of (input, output gradient)."""
+
+    @staticmethod
+    def forward(ctx, x, gy, ksize, stride, pads, dilation, groups):
+        e = ctx._edges
+        if e:
+            ctx.save_for_backward(x if e[1] else None, gy if e[0] else None)
+            ctx.in_size = x.shape[2:]
+            ctx.args = (stride, pads, dilation, groups)
+        return conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, gw):
+        x, gy = ctx.saved_tensors
+        e = ctx._edges
+        stride, pads, dilation, groups = ctx.args
+        g_x = ConvTranspose.apply(gy, gw, ctx.in_size, stride, pads, dilation, groups) \
+            if e[0] else None
+        g_gy = Convolution.apply(x, gw, None, stride, pads, dilation, groups) if e[1] else None
+        return g_x, g_gy
+
+
+# ---------------------------------------------------------------------------------------------
+# argument handling with PyTorch's checks
+# ---------------------------------------------------------------------------------------------
+
+def _tuple(v, nd: int, name: str) -> tuple:
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1:
+            return tuple(int(v[0]) for _ in range(nd))
+        if len(v) != nd:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} "
+                               f"values to match the convolution dimensions, but got "
+                               f"{name}={list(v)}")
+        return tuple(int(s) for s in v)
+    return (int(v),) * nd
+
+
+def _check_input(x, nd: int, fname: str):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got "
+                        f"({type(x).__name__}, ...)")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{fname}, but got input of size: {list(x.shape)}")
+
+
+def _check_dtypes(x, w, b):
+    if x._data.dtype != w._data.dtype:
+        raise RuntimeError(f"Input type ({_tname(x)}) and weight type ({_tname(w)}) should be "
+                           "the same")
+    if b is not None and b._data.dtype != x._data.dtype:
+        raise RuntimeError(f"Input type ({_tname(x)}) and bias type ({_tname(b)}) should be the "
+                           "same")
+    _util.check_same_device(x, w, b)
+
+
+def _tname(t: Tensor) -> str:
+    from .._tensor import legacy_type_name
+
+    return legacy_type_name(t)
+
+
+def _padding(padding, nd, ksize, dilation, stride, fname):
+    """(lo, hi) per spatial dim from an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pads = []
+            for i in range(nd):
+                total = dilation[i] * (ksize[i] - 1)
+                lo = total // 2
+                pads.append((lo, total - lo))
+            return tuple(pads)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    p = _tuple(padding, nd, "padding")
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((v, v) for v in p)
+
+
+def _convnd(nd, input, weight, bias, stride, padding, dilation, groups, fname):
+    _check_input(input, nd, fname)
+    batched = input.ndim == nd + 2
+    from . import shape as _shape
+
+    x = input if batched else _shape.unsqueeze(input, 0)
+    if weight.ndim != nd + 2:
+        # PyTorch infers the spatial rank from the weight and complains about the stride
+        raise RuntimeError(f"expected stride to be a single integer value or a list of "
+                           f"{weight.ndim - 2} values to match the convolution dimensions, but "
+                           f"got stride={list(_tuple(stride, nd, 'stride'))}")
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    ws = weight._data.shape
+    ksize = ws[2:]
+    xs = x._data.shape
+    if ws[0] % groups:
+        raise RuntimeError("Given groups=%d, expected weight to be divisible by %d at dimension "
+                           "0, but got weight of size %s instead" % (groups, groups, list(ws)))
+    if xs[1] != ws[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected "
+                           f"input{list(xs)} to have {ws[1] * groups} channels, but got "
+                           f"{xs[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != ws[0]):
+        raise RuntimeError(f"Given weight of size {list(ws)}, expected bias to be 1-dimensional "
+                           f"with {ws[0]} elements, but got bias of size {list(bias.shape)} "
+                           "instead")
+    pads = _padding(padding, nd, ksize, dilation, stride, fname)
+    padded = tuple(xs[2 + i] + pads[i][0] + pads[i][1] for i in range(nd))
+    eff = tuple(dilation[i] * (ksize[i] - 1) + 1 for i in range(nd))
+    if any(p < k for p, k in zip(padded, eff)):
+        raise RuntimeError(
+            "Calculated padded input size per channel: (" + " x ".join(map(str, padded)) +
+            "). Kernel size: (" + " x ".join(map(str, eff)) + "). Kernel size can't be greater "
+            "than actual input size")
+    _check_dtypes(x, weight, bias)
+    y = Convolution.apply(x, weight, bias, stride, pads, dilation, groups)
+    return y if batched else _shape.squeeze(y, 0)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """``torch.nn.functional.conv1d``."""
+    return _convnd(1, input, weight, bias, stride, padding, dilation, groups, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """``torch.nn.functional.conv2d`` (im2col + one batched GEMM; see the module docstring)."""
+    return _convnd(2, input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """``torch.nn.functional.conv3d``."""
+    return _convnd(3, input, weight, bias, stride, padding, dilation, groups, "conv3d")
+
+
+def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation, fname):
+    _check_input(input, nd, fname)
+    from . import shape as _shape
+
+    batched = input.ndim == nd + 2
+    x = input if batched else _shape.unsqueeze(input, 0)
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    pad = _tuple(padding, nd, "padding")
+    out_pad = _tuple(output_padding, nd, "output_padding")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v < 0 for v in pad):
+        raise RuntimeError("negative padding is not supported")
+    for i in range(nd):
+        if out_pad[i] >= stride[i] and out_pad[i] >= dilation[i]:
+            names = ["height", "width"] if nd == 2 else [f"{i}" for i in range(nd)]
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, but got " +
+                " ".join(f"output_padding_{n}: {v}" for n, v in zip(names, out_pad)) + " " +
+                " ".join(f"stride_{n}: {v}" for n, v in zip(names, stride)) + " " +
+                " ".join(f"dilation_{n}: {v}" for n, v in zip(names, dilation)))
+    ws = weight._data.shape
+    xs = x._data.shape
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"weight should have {nd + 2} dimensions for {fname}")
+    if xs[1] != ws[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected "
+                           f"input{list(xs)} to have {ws[0]} channels, but got {xs[1]} channels "
+                           "instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(ws)} instead")
+    c_out = ws[1] * groups
+    if bias is not None and (bias.ndim != 1 or bias._data.shape[0] != c_out):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected bias to be "
+                           f"1-dimensional with {c_out} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    ksize = ws[2:]
+    out_size = tuple((xs[2 + i] - 1) * stride[i] - 2 * pad[i] + dilation[i] * (ksize[i] - 1)
+                     + out_pad[i] + 1 for i in range(nd))
+    if any(s <= 0 for s in out_size):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, xs[2:]))}). "
+                           f"Calculated output size per channel: "
+                           f"({' x '.join(map(str, out_size))}). Output size is too small")
+    _check_dtypes(x, weight, bias)
+    pads = tuple((p, p) for p in pad)
+    # Transposed conv = input gradient of a conv with the same weight; the conv's weight layout
+    # (O, C/g, k) matches the transposed weight (C_in, C_out/g, k) with O = C_in.
+    y = ConvTranspose.apply(x, weight, out_size, stride, pads, dilation, groups, bias)
+    return y if batched else _shape.squeeze(y, 0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """``torch.nn.functional.conv_transpose1d``."""
+    return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """``torch.nn.functional.conv_transpose2d``."""
+    return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """``torch.nn.functional.conv_transpose3d``."""
+    return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups,
+                             dilation, "conv_transpose3d")
+
+
+# ---------------------------------------------------------------------------------------------
+# unfold / fold (im2col and col2im as ops)
+# ---------------------------------------------------------------------------------------------
+
+class Unfold(Op, name="Im2ColBackward0"):
+    @staticmethod
+    def forward(ctx, x, ksize, dilation, pads, stride):
+        xp = array_module(x)
+        ctx.args = (x.shape[2:], ksize, dilation, pads, stride)
+        xpad = _pad_spatial(xp, x, pads)
+        out_size = tuple((xpad.shape[2 + i] - dilation[i] * (ksize[i] - 1) - 1) // stride[i] + 1
+                         for i in range(2))
+        n, c = x.shape[:2]
+        return _windows(xp, xpad, ksize, stride, dilation, out_size).reshape(
+            n, c * _prod(ksize), _prod(out_size))
+
+    @staticmethod
+    def backward(ctx, g):
+        in_size, ksize, dilation, pads, stride = ctx.args
+        return Fold.apply(g, in_size, ksize, dilation, pads, stride)
+
+
+class Fold(Op, name="Col2ImBackward0"):
+    @staticmethod
+    def forward(ctx, cols, out_size, ksize, dilation, pads, stride):
+        xp = array_module(cols)
+        ctx.args = (ksize, dilation, pads, stride)
+        n = cols.shape[0]
+        kk = _prod(ksize)
+        c = cols.shape[1] // kk
+        padded = tuple(out_size[i] + pads[i][0] + pads[i][1] for i in range(2))
+        blocks = tuple((padded[i] - dilation[i] * (ksize[i] - 1) - 1) // stride[i] + 1
+                       for i in range(2))
+        cols = cols.reshape((n, c) + tuple(ksize) + blocks)
+        out = xp.zeros((n, c) + padded, dtype=cols.dtype)
+        for kidx in itertools.product(*(range(k) for k in ksize)):
+            dst = tuple(slice(kidx[i] * dilation[i],
+                              kidx[i] * dilation[i] + stride[i] * (blocks[i] - 1) + 1, stride[i])
+                        for i in range(2))
+            out[(slice(None), slice(None)) + dst] += cols[(slice(None), slice(None)) + kidx]
+        crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(out_size, pads))
+        return xp.ascontiguousarray(out[(slice(None), slice(None)) + crop])
+
+    @staticmethod
+    def backward(ctx, g):
+        ksize, dilation, pads, stride = ctx.args
+        return Unfold.apply(g, ksize, dilation, pads, stride)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """``torch.nn.functional.unfold``: sliding blocks of a 4-D (or 3-D) input as columns."""
+    from . import shape as _shape
+
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
+                           f"{input.ndim}D)")
+    batched = input.ndim == 4
+    x = input if batched else _shape.unsqueeze(input, 0)
+    ks = _tuple(kernel_size, 2, "kernel_size")
+    dl = _tuple(dilation, 2, "dilation")
+    pd = _tuple(padding, 2, "padding")
+    st = _tuple(stride, 2, "stride")
+    pads = tuple((p, p) for p in pd)
+    for i in range(2):
+        blocks = (x.shape[2 + i] + 2 * pd[i] - dl[i] * (ks[i] - 1) - 1) // st[i] + 1
+        if blocks < 1:
+            raise RuntimeError(
+                f"Given input with spatial size ({x.shape[2]}, {x.shape[3]}), "
+                f"kernel_size=({ks[0]}, {ks[1]}), dilation=({dl[0]}, {dl[1]}), "
+                f"padding=({pd[0]}, {pd[1]}), calculated shape of the array of sliding blocks as "
+                "non-positive")
+    y = Unfold.apply(x, ks, dl, pads, st)
+    return y if batched else _shape.squeeze(y, 0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """``torch.nn.functional.fold``: sum sliding-block columns back into an image."""
+    from . import shape as _shape
+
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+                           f"supported (got {input.ndim}D)")
+    batched = input.ndim == 3
+    x = input if batched else _shape.unsqueeze(input, 0)
+    os_ = _tuple(output_size, 2, "output_size")
+    ks = _tuple(kernel_size, 2, "kernel_size")
+    dl = _tuple(dilation, 2, "dilation")
+    pd = _tuple(padding, 2, "padding")
+    st = _tuple(stride, 2, "stride")
+    kk = ks[0] * ks[1]
+    if x.shape[1] % kk:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={x.shape[1]} and "
+                           f"kernel_size=({ks[0]}, {ks[1]})")
+    blocks = [(os_[i] + 2 * pd[i] - dl[i] * (ks[i] - 1) - 1) // st[i] + 1 for i in range(2)]
+    if blocks[0] * blocks[1] != x.shape[2]:
+        raise RuntimeError(
+            f"Given output_size=({os_[0]}, {os_[1]}), kernel_size=({ks[0]}, {ks[1]}), "
+            f"dilation=({dl[0]}, {dl[1]}), padding=({pd[0]}, {pd[1]}), stride=({st[0]}, "
+            f"{st[1]}), expected size of input's dimension 2 to match the calculated number of "
+            f"sliding blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
+            f"input.size(2)={x.shape[2]}.")
+    y = Fold.apply(x, os_, ks, dl, tuple((p, p) for p in pd), st)
+    return y if batched else _shape.squeeze(y, 0)
+
+
+__all__ += ["unfold", "fold"]

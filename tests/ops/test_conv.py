@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+from tests.oracle import Const, Transposed, check, check_raises, rand, same_message
+
+
+def F(lib):
+    return lib.nn.functional if lib is not ember else ember.ops.conv
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"stride": 2}, {"padding": 1}, {"padding": (2, 1), "dilation": (2, 1)},
+    {"padding": "same"}, {"padding": "same", "dilation": 2}, {"padding": "valid"},
+    {"stride": (2, 3), "padding": 1, "dilation": 2},
+])
+def test_conv2d(kw):
+    check(lambda lib, x, w, b: F(lib).conv2d(x, w, b, **kw), rand(2, 4, 9, 8), rand(6, 4, 3, 2),
+          rand(6), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kw", [{"groups": 2}, {"groups": 4, "stride": 2, "padding": 1}])
+def test_conv2d_groups(kw):
+    g = kw["groups"]
+    check(lambda lib, x, w: F(lib).conv2d(x, w, **kw), rand(2, 4, 7, 7), rand(8, 4 // g, 3, 3),
+          atol=1e-4, rtol=1e-4)
+
+
+def test_conv2d_unbatched_noncontiguous_and_no_bias():
+    check(lambda lib, x, w: F(lib).conv2d(x, w, padding=1), Transposed(rand(3, 6, 5)),
+          rand(2, 3, 3, 3), atol=1e-4, rtol=1e-4)
+
+
+def test_conv1d_and_conv3d():
+    check(lambda lib, x, w, b: F(lib).conv1d(x, w, b, stride=2, padding=1), rand(2, 4, 11),
+          rand(6, 4, 3), rand(6), atol=1e-4, rtol=1e-4)
+    check(lambda lib, x, w: F(lib).conv1d(x, w, padding="same", dilation=2), rand(2, 4, 11),
+          rand(6, 4, 4), atol=1e-4, rtol=1e-4)
+    check(lambda lib, x, w: F(lib).conv3d(x, w, padding=1, stride=(1, 2, 1)),
+          rand(2, 2, 5, 6, 4), rand(3, 2, 2, 3, 2), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"stride": 2}, {"stride": 2, "output_padding": 1, "padding": 1},
+    {"groups": 2, "stride": 2, "dilation": 2}, {"stride": 3, "output_padding": 2},
+])
+def test_conv_transpose2d(kw):
+    g = kw.get("groups", 1)
+    check(lambda lib, x, w, b: F(lib).conv_transpose2d(x, w, b, **kw), rand(2, 4, 5, 6),
+          rand(4, 3, 3, 3), rand(3 * g), atol=1e-4, rtol=1e-4)
+
+
+def test_conv_transpose1d_3d():
+    check(lambda lib, x, w: F(lib).conv_transpose1d(x, w, stride=2, padding=1), rand(2, 3, 7),
+          rand(3, 5, 4), atol=1e-4, rtol=1e-4)
+    check(lambda lib, x, w: F(lib).conv_transpose3d(x, w, stride=2), rand(1, 2, 3, 4, 2),
+          rand(2, 3, 2, 2, 3), atol=1e-4, rtol=1e-4)
+
+
+def test_conv_float64_and_int():
+    check(lambda lib, x, w: F(lib).conv2d(x, w, padding=1), rand(2, 3, 5, 5, dtype=np.float64),
+          rand(4, 3, 3, 3, dtype=np.float64))
+    check(lambda lib, x, w: F(lib).conv2d(x, w), Const(rand(1, 2, 4, 4, dtype=np.int64)),
+          Const(rand(3, 2, 2, 2, dtype=np.int64)), grad=False)
+
+
+def test_unfold_fold():
+    check(lambda lib, x: F(lib).unfold(x, (2, 3), padding=1, stride=2), rand(2, 4, 9, 8))
+    check(lambda lib, u: F(lib).fold(u, (9, 8), (2, 3), padding=1, stride=2), rand(2, 24, 20))
+    check(lambda lib, x: F(lib).unfold(x, 2, dilation=2), rand(3, 6, 6))
+
+
+def test_conv_gradcheck_and_double_backward():
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((1, 2, 5, 4)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(2), requires_grad=True)
+    f = lambda x, w, b: ember.ops.conv.conv2d(x, w, b, stride=2, padding=1, groups=2)  # noqa: E731
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+    wt = ember.tensor(rng.standard_normal((2, 3, 3, 2)), requires_grad=True)
+    g = lambda x, w: ember.ops.conv.conv_transpose2d(x, w, stride=2, padding=1,  # noqa: E731
+                                                      output_padding=1)
+    assert gradgradcheck(g, (x, wt))
+
+
+def test_conv_errors():
+    c2 = lambda lib: F(lib).conv2d  # noqa: E731
+    same_message(lambda lib, x, w: c2(lib)(x, w), rand(8, 8), rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w: c2(lib)(x, w), rand(2, 1, 8, 8), rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w: c2(lib)(x, w, padding="same", stride=2), rand(2, 3, 8, 8),
+                 rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w: c2(lib)(x, w), rand(2, 3, 8, 8), rand(4, 3, 9, 9))
+    same_message(lambda lib, x, w: c2(lib)(x, w, groups=2), rand(2, 3, 8, 8), rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w, b: c2(lib)(x, w, b), rand(2, 3, 8, 8), rand(4, 3, 3, 3),
+                 rand(3))
+    same_message(lambda lib, x, w: c2(lib)(x, w, stride=0), rand(2, 3, 8, 8), rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w: c2(lib)(x, w, padding=-1), rand(2, 3, 8, 8),
+                 rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w: c2(lib)(x, w, padding="foo"), rand(2, 3, 8, 8),
+                 rand(4, 3, 3, 3))
+    same_message(lambda lib, x, w: F(lib).conv_transpose2d(x, w, stride=2, output_padding=2),
+                 rand(2, 3, 8, 8), rand(3, 4, 3, 3))
+    same_message(lambda lib, x, w: F(lib).conv_transpose2d(x, w), rand(2, 3, 8, 8),
+                 rand(2, 4, 3, 3))
+    check_raises(lambda lib, x, w: c2(lib)(x, w), rand(2, 3, 8, 8, dtype=np.float64),
+                 rand(4, 3, 3, 3))
