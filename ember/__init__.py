@@ -35,3 +35,4 @@ from .ops.shape import *
 from . import cuda, linalg
 
 __version__ = "0.1.0"
+from . import nn
