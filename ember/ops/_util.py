@@ -313,6 +313,9 @@ def inplace(target: Tensor, result: Tensor, name: str = "") -> Tensor:
     make ``target`` take ``result``'s place in the graph (rebasing a view's base via
     CopySlices), as PyTorch's in-place ops do."""
     td, rd = target._data, result._data
+    if result._grad_fn is not None and "_multi_view" in target.__dict__:
+        # an output of split/chunk/unbind: PyTorch refuses in-place ops that need autograd
+        raise RuntimeError(target._multi_view)
     if rd.shape != td.shape:
         raise RuntimeError(f"output with shape {list(td.shape)} doesn't match the broadcast shape "
                            f"{list(rd.shape)}")
