@@ -231,6 +231,8 @@ class BackwardCFunction(Node, FunctionCtx):
 
     _forward_cls = None
     _dirty = ()
+    # Node's version records array ids (for Op); Function.apply matches output tensors.
+    mark_non_differentiable = FunctionCtx.mark_non_differentiable
 
     def _call(self, grads):
         fwd = self._forward_cls
