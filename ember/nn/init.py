@@ -62,15 +62,16 @@ def _normal(tensor: Tensor, shape, mean: float, std: float, generator):
 def _fill_uniform(tensor: Tensor, a: float, b: float, generator) -> Tensor:
     _check_float(tensor, "check_uniform_bounds")
     if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
-                           f"to={b}")
+        # numbers printed as C++ streams print doubles (PyTorch's text): 1, 0.5, 1e-07
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} "
+                           f"> to={b:g}")
     return _write(tensor, _uniform(tensor, tensor._data.shape, a, b, generator))
 
 
 def _fill_normal(tensor: Tensor, mean: float, std: float, generator) -> Tensor:
     _check_float(tensor, "normal_kernel_cpu")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     return _write(tensor, _normal(tensor, tensor._data.shape, mean, std, generator))
 
 
