@@ -60,19 +60,21 @@ class Addmm(Op, name="AddmmBackward0"):
         return gb, gx, gw
 
 
-def _expand_error(bias_shape, target) -> RuntimeError | None:
+def _expand_error(bias: Tensor, target) -> RuntimeError | None:
     """PyTorch's message when ``bias`` cannot be expanded to ``target`` (None if it can)."""
-    if len(bias_shape) > len(target):
-        return RuntimeError(f"expand(torch.FloatTensor{{{list(bias_shape)}}}, size={list(target)}"
-                            f"): the number of sizes provided ({len(target)}) must be greater or "
-                            f"equal to the number of dimensions in the tensor ({len(bias_shape)})")
-    off = len(target) - len(bias_shape)
-    for i in range(len(bias_shape) - 1, -1, -1):
-        s, t = bias_shape[i], target[i + off]
+    shape = bias._data.shape
+    if len(shape) > len(target):
+        return RuntimeError(f"expand({legacy_type_name(bias)}{{{list(shape)}}}, size="
+                            f"{list(target)}): the number of sizes provided ({len(target)}) must "
+                            f"be greater or equal to the number of dimensions in the tensor "
+                            f"({len(shape)})")
+    off = len(target) - len(shape)
+    for i in range(len(shape) - 1, -1, -1):
+        s, t = shape[i], target[i + off]
         if s != t and s != 1:
             return RuntimeError(f"The expanded size of the tensor ({t}) must match the existing "
                                 f"size ({s}) at non-singleton dimension {i + off}.  Target sizes: "
-                                f"{list(target)}.  Tensor sizes: {list(bias_shape)}")
+                                f"{list(target)}.  Tensor sizes: {list(shape)}")
     return None
 
 
@@ -123,9 +125,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{n_in}x{n_out})")
     out_shape = lead + (n_out,)
     if fused:
-        err = _expand_error(bias._data.shape, (n, n_out))
+        err = _expand_error(bias, (n, n_out))
         if err is not None:
-            raise RuntimeError(str(err).replace("torch.FloatTensor", legacy_type_name(bias)))
+            raise err
     elif bias is not None:
         bshape = _util.broadcast_shapes_or_raise(out_shape, bias._data.shape)
         if bshape != out_shape:

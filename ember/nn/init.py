@@ -8,6 +8,7 @@ from PyTorch's while their distributions are the same.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -59,6 +60,18 @@ def _normal(tensor: Tensor, shape, mean: float, std: float, generator):
     return z * std + mean
 
 
+def _on_tensor_device(fn: Callable) -> Callable:
+    """Run ``fn(tensor, ...)`` with the tensor's device current, so that every intermediate
+    array (CuPy allocates on the current device) lives where the tensor does."""
+
+    @functools.wraps(fn)
+    def wrapper(tensor: Tensor, *args, **kwargs):
+        with _backend.on_device(tensor.device):
+            return fn(tensor, *args, **kwargs)
+
+    return wrapper
+
+
 def _fill_uniform(tensor: Tensor, a: float, b: float, generator) -> Tensor:
     _check_float(tensor, "check_uniform_bounds")
     if a > b:
@@ -77,7 +90,9 @@ def _fill_normal(tensor: Tensor, mean: float, std: float, generator) -> Tensor:
 
 def _fill_value(tensor: Tensor, val) -> Tensor:
     xp = array_module(tensor._data)
-    return _write(tensor, xp.asarray(val).astype(tensor._data.dtype))
+    with _backend.on_device(tensor.device):
+        arr = xp.asarray(val).astype(tensor._data.dtype)
+    return _write(tensor, arr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,6 +165,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     return _fill_normal(tensor, mean, std, generator)
 
 
+@_on_tensor_device
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
     """Fill with samples of N(mean, std^2) conditioned on [a, b] (exactly, by rejection).
@@ -287,6 +303,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return _fill_normal(tensor, 0, std, generator)
 
 
+@_on_tensor_device
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """A (semi-)orthogonal matrix over dims (0, rest), scaled by ``gain``: the Q of the QR
     decomposition of a normal matrix, with column signs fixed by diag(R) so that the result
@@ -309,6 +326,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
     return _write(tensor, (q * gain).reshape(tensor._data.shape))
 
 
+@_on_tensor_device
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
             generator: Generator | None = None) -> Tensor:
     """N(0, std^2) values with ``ceil(sparsity * rows)`` zeros at random rows of every column."""

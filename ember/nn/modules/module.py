@@ -1352,9 +1352,9 @@ class Module:
 
 def _zero_(t: Tensor) -> None:
     """Fill ``t`` with zeros in place, bumping its version like ``Tensor.zero_``."""
-    from ..._backend import array_module
+    from ..._backend import array_module, on_device
 
-    with no_grad():
+    with no_grad(), on_device(t.device):
         t.copy_(Tensor._make(array_module(t._data).zeros((), dtype=t._data.dtype)))
 
 
