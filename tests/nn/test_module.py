@@ -861,3 +861,22 @@ def test_warnings_not_raised_for_plain_use():
         net = make_net(ember)
         net(ember.tensor(rand(2, 4))).sum().backward()
         net.load_state_dict(net.state_dict())
+
+
+def test_training_steps_match_torch(nets):
+    """Three manual SGD steps on the nested model give PyTorch's parameters."""
+    t, e = nets
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x = rng.standard_normal((6, 4)).astype(np.float32)
+        for lib, m in ((torch, t), (ember, e)):
+            m.zero_grad()
+            out = m(lib.tensor(x))
+            (out * out).mean().backward()
+            with lib.no_grad():
+                for p in m.parameters():
+                    p.sub_(p.grad * 0.1)
+    tp = dict(t.named_parameters())
+    for n, p in e.named_parameters():
+        np.testing.assert_allclose(to_numpy(p), tp[n].detach().numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=n)
