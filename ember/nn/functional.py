@@ -198,3 +198,16 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,
         y = _pointwise.add(y, bias)
     return y
 
+
+# The functional forms of the other layer families live with their ops in ember/ops/<family>.py;
+# each module's __all__ lists exactly the torch.nn.functional names it provides.
+from ..ops.activation import *  # noqa: E402,F401,F403
+from ..ops.attention import *  # noqa: E402,F401,F403
+from ..ops.conv import *  # noqa: E402,F401,F403
+from ..ops.distance import *  # noqa: E402,F401,F403
+from ..ops.dropout import *  # noqa: E402,F401,F403
+from ..ops.embedding import *  # noqa: E402,F401,F403
+from ..ops.loss import *  # noqa: E402,F401,F403
+from ..ops.normalization import *  # noqa: E402,F401,F403
+from ..ops.pooling import *  # noqa: E402,F401,F403
+from ..ops.spatial import *  # noqa: E402,F401,F403

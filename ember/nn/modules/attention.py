@@ -1,0 +1,5 @@
+"""torch.nn.modules.attention."""
+
+from __future__ import annotations
+
+__all__: list = []

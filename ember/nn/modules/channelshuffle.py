@@ -1,0 +1,5 @@
+"""torch.nn.modules.channelshuffle."""
+
+from __future__ import annotations
+
+__all__: list = []

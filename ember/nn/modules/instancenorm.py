@@ -1,0 +1,5 @@
+"""torch.nn.modules.instancenorm."""
+
+from __future__ import annotations
+
+__all__: list = []

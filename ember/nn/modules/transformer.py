@@ -1,0 +1,5 @@
+"""torch.nn.modules.transformer."""
+
+from __future__ import annotations
+
+__all__: list = []

@@ -1,0 +1,5 @@
+"""attention ops (see ember/nn/functional.py)."""
+
+from __future__ import annotations
+
+__all__: list = []
