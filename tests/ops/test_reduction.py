@@ -622,7 +622,8 @@ def test_median(op):
     # ties: the lower median; over everything the gradient is shared by the equal elements
     t = with_ties(4, 7)
     check(lambda lib, x: getattr(lib, op)(x), t)
-    check(lambda lib, x: getattr(lib, op)(x, 1)[0], t)
+    # along a dim, which of the tied elements PyTorch reports is unspecified: values only
+    check(lambda lib, x: getattr(lib, op)(x, 1)[0], t, grad=False)
     check(lambda lib, x: getattr(lib, op)(x), np.array([1, 3, 3, 1], np.float32))
     check(lambda lib, x: getattr(lib, op)(x), rand(0), grad=False)
     check(lambda lib, x: getattr(lib, op)(x, 1), rand(0, 3))
