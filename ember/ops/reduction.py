@@ -919,7 +919,7 @@ def _var_args(fname, input, dim, unbiased, keepdim, correction):
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     dims = reduce_dims(dim, input._data.ndim)
-    _dof_warning(fname.split("_")[0], _numel(input._data.shape, dims), correction)
+    _dof_warning(fname, _numel(input._data.shape, dims), correction)
     return dims, correction
 
 
@@ -998,6 +998,9 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None) -> Tensor:
     """``torch.logsumexp``: numerically stable ``log(sum(exp(x)))``; integer inputs are
     computed in the default float dtype."""
     _check_tensor(input, "logsumexp")
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
+                        "NoneType")
     if not input.is_floating_point():
         input = _util.cast(input, _dtype.get_default_dtype())
     dims = reduce_dims(dim, input._data.ndim)
