@@ -7,7 +7,7 @@ from tests.oracle import Const, Transposed, check, check_raises, rand, same_mess
 
 
 def F(lib):
-    return lib.nn.functional if lib is not ember else ember.ops.conv
+    return lib.nn.functional
 
 
 @pytest.mark.parametrize("kw", [
