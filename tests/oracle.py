@@ -135,7 +135,7 @@ def to_numpy(t):
         t = t.detach()
         if t.dtype == torch.bfloat16:
             t = t.float()
-        return t.cpu().numpy()
+        return t.cpu().numpy(force=True)  # force: autograd may return a ZeroTensor
     t = t.detach().cpu()
     a = np.asarray(t._data)
     if a.dtype == ember._dtype._BF16_NP:
