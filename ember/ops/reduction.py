@@ -252,19 +252,6 @@ class _ScatterAdd(Op, name="ScatterAddBackward0"):
         return _TakeAlong.apply(gg, ctx.idx, ctx.dim, ctx.unique)
 
 
-class _Flip(Op, name="FlipBackward0"):
-    """Reverse along ``d`` (its own adjoint)."""
-
-    @staticmethod
-    def forward(ctx, a, d):
-        ctx.d = d
-        return array_module(a).flip(a, axis=d).copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        return _Flip.apply(g, ctx.d)
-
-
 class _Shift(Op, name="ShiftBackward0"):
     """Shift along ``d`` by one: ``step=1`` gives ``y_i = a_{i-1}``, ``step=-1`` gives
     ``y_i = a_{i+1}``; the vacated end holds ``fill``. Its adjoint is the opposite shift."""
@@ -587,7 +574,8 @@ def _prod_grad(g: Tensor, x: Tensor, r: Tensor, d: int) -> Tensor:
     if not bool((x._data == 0).any()):
         return g * _conj(r / x)
     left = cumprod(_Shift.apply(x, d, 1, 1), d)
-    right = _Flip.apply(cumprod(_Shift.apply(_Flip.apply(x, d), d, 1, 1), d), d)
+    right = _shape.Flip.apply(cumprod(_Shift.apply(_shape.Flip.apply(x, (d,)), d, 1, 1), d),
+                              (d,))
     return g * _conj(left * right)
 
 
