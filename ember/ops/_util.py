@@ -301,11 +301,27 @@ def check_inplace(target: Tensor) -> None:
                            "inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
                            "details.")
     a = target._data
-    if not a.flags.writeable:
-        if 0 in a.strides and a.size > 1:
+    if not getattr(a.flags, "writeable", True):  # (CuPy arrays have no such flag)
+        if a.size and any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides)):
             raise RuntimeError(_OVERLAP_MSG)
-        raise RuntimeError("ember: cannot write to this tensor: its NumPy array is read-only "
-                           "(e.g. from_numpy() of a read-only array); clone() it first")
+        if not _writeable_again(a):
+            raise RuntimeError("ember: cannot write to this tensor: its NumPy array is read-only "
+                               "(e.g. from_numpy() of a read-only array); clone() it first")
+
+
+def _writeable_again(a) -> bool:
+    """NumPy keeps views of a read-only (expanded, overlapping) array read-only; a view whose
+    own elements are distinct may be written, as in PyTorch, when its storage is writeable."""
+    root = a
+    while isinstance(root.base, _ndarray):
+        root = root.base
+    if not root.flags.writeable:
+        return False
+    try:
+        a.flags.writeable = True
+    except ValueError:
+        return False
+    return True
 
 
 def inplace(target: Tensor, result: Tensor, name: str = "") -> Tensor:
