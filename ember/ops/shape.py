@@ -122,7 +122,7 @@ def _strided(a, shape, strides, offset: int):
     bstrides = tuple(int(s) * isz for s in strides)
     if 0 in shape:
         offset = min(offset, _storage_numel(root))
-    overlap = any(s == 0 and n > 1 for n, s in zip(shape, strides))
+    overlap = 0 not in shape and any(s == 0 and n > 1 for n, s in zip(shape, strides))
     r = None
     if is_numpy(root):
         try:
@@ -184,15 +184,55 @@ def _shape_args(shape):
     return tuple(int(s) for s in shape)
 
 
+def view_strides(old_shape, old_strides, new_shape):
+    """Element strides of ``new_shape`` viewing memory laid out as (old_shape, old_strides), or
+    None when no view is possible. Follows PyTorch's rule (its strides for size-1 dims
+    included): dims are grouped into runs that are contiguous with one another, and each run
+    must map onto whole dims of the new shape."""
+    if not old_shape:
+        return (1,) * len(new_shape)
+    if 0 in old_shape:
+        if tuple(old_shape) == tuple(new_shape):
+            return tuple(old_strides)
+        return _contig(new_shape)
+    out = [0] * len(new_shape)
+    vd = len(new_shape) - 1
+    base = old_strides[-1]
+    t_numel = v_numel = 1
+    for td in range(len(old_shape) - 1, -1, -1):
+        t_numel *= old_shape[td]
+        if td == 0 or (old_shape[td - 1] != 1 and old_strides[td - 1] != t_numel * base):
+            # end of a run of mutually contiguous dims: cover it with new dims
+            while vd >= 0 and (v_numel < t_numel or new_shape[vd] == 1):
+                out[vd] = v_numel * base
+                v_numel *= new_shape[vd]
+                vd -= 1
+            if v_numel != t_numel:
+                return None
+            if td > 0:
+                base = old_strides[td - 1]
+                t_numel = v_numel = 1
+    if vd != -1:
+        return None
+    return tuple(out)
+
+
+def _restrided(a, r, strides):
+    """``r`` (a view of ``a``) with the given element strides (PyTorch's, where NumPy chose
+    others for size-1 dims)."""
+    if _el_strides(r) == tuple(strides):
+        return r
+    return _strided(a, r.shape, strides, _storage(r)[1])
+
+
 def try_view(a, shape):
-    """``a`` reshaped without copying, or None when the strides do not allow it."""
-    if isinstance(a, np.ndarray):
-        try:
-            return a.reshape(shape, copy=False)
-        except ValueError:
-            return None
-    r = a.reshape(shape)  # CuPy returns a view whenever one is possible
-    return r if r.data.ptr == a.data.ptr and not r.flags.owndata else None
+    """``a`` reshaped without copying (with PyTorch's strides), or None when impossible."""
+    st = view_strides(a.shape, _el_strides(a), shape)
+    if st is None:
+        return None
+    if a.flags.c_contiguous:
+        return _restrided(a, a.reshape(shape), st)
+    return _strided(a, shape, st, _storage(a)[1])
 
 
 class _Reshaped(Op):
@@ -274,9 +314,7 @@ def reshape(input, *shape) -> Tensor:
     """``torch.reshape``: a view when possible, else a copy."""
     shape = infer_size(_shape_args(shape), input._data.size)
     a = input._data
-    if a.shape == shape:
-        return View.apply(input, shape)
-    if try_view(a, shape) is not None:
+    if a.shape == shape or view_strides(a.shape, _el_strides(a), shape) is not None:
         return View.apply(input, shape)
     return ReshapeCopy.apply(input, shape)
 
@@ -335,7 +373,9 @@ class Unsqueeze(_Reshaped, name="UnsqueezeBackward0"):
     @staticmethod
     def forward(ctx, a, dim):
         ctx.in_shape = a.shape
-        return array_module(a).expand_dims(a, dim)
+        st = _el_strides(a)
+        new = a.shape[dim] * st[dim] if dim < a.ndim else 1  # PyTorch's stride for the new dim
+        return _restrided(a, array_module(a).expand_dims(a, dim), st[:dim] + (new,) + st[dim:])
 
 
 class UnsqueezeInplace(Unsqueeze, name="UnsqueezeBackward1"):
@@ -574,9 +614,18 @@ def transpose_(self, dim0: int, dim1: int) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 def _expand_array(a, shape):
-    lead = len(shape) - a.ndim
-    st = (0,) * lead + tuple(0 if n == 1 and m != 1 else s
-                             for n, m, s in zip(a.shape, shape[lead:], _el_strides(a)))
+    """Broadcast view with PyTorch's strides: 0 where a size-1 dim grows; a new leading dim
+    keeps the span of the dims after it (all zeros for a 0-d input)."""
+    nd, lead = len(shape), len(shape) - a.ndim
+    src = _el_strides(a)
+    st = [0] * nd
+    for i in range(nd - 1, -1, -1):
+        j = i - lead
+        if j >= 0:
+            size, stride = a.shape[j], src[j]
+        else:
+            size, stride = 1, (shape[i + 1] * st[i + 1] if a.ndim and i + 1 < nd else 0)
+        st[i] = 0 if size != shape[i] else stride
     return _strided(a, shape, st, _storage(a)[1])
 
 
