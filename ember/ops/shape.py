@@ -227,6 +227,10 @@ def _restrided(a, r, strides):
 
 def try_view(a, shape):
     """``a`` reshaped without copying (with PyTorch's strides), or None when impossible."""
+    if a.size and a.flags.c_contiguous and 1 not in a.shape:
+        # standard C strides (NumPy relaxes strides of size-1 dims only): NumPy's and
+        # PyTorch's strides for the new shape agree
+        return a.reshape(shape)
     st = view_strides(a.shape, _el_strides(a), shape)
     if st is None:
         return None
@@ -314,7 +318,8 @@ def reshape(input, *shape) -> Tensor:
     """``torch.reshape``: a view when possible, else a copy."""
     shape = infer_size(_shape_args(shape), input._data.size)
     a = input._data
-    if a.shape == shape or view_strides(a.shape, _el_strides(a), shape) is not None:
+    if a.shape == shape or (a.size and a.flags.c_contiguous) or \
+            view_strides(a.shape, _el_strides(a), shape) is not None:
         return View.apply(input, shape)
     return ReshapeCopy.apply(input, shape)
 
