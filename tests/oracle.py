@@ -132,7 +132,7 @@ def _flatten(out):
 def to_numpy(t):
     """NumPy copy of a torch or ember tensor (bfloat16 as float32)."""
     if torch is not None and isinstance(t, torch.Tensor):
-        t = t.detach()
+        t = t.detach().resolve_conj().resolve_neg()  # lazy conj/neg views
         if t.dtype == torch.bfloat16:
             t = t.float()
         return t.cpu().numpy(force=True)  # force: autograd may return a ZeroTensor
