@@ -34,7 +34,7 @@ __all__ = [
     "repeat_interleave", "tile", "flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu",
     "tril_indices", "triu_indices", "diagonal", "diag", "diag_embed", "diagflat", "movedim",
     "moveaxis", "broadcast_tensors", "broadcast_shapes", "meshgrid", "atleast_1d", "atleast_2d",
-    "atleast_3d", "ravel", "as_strided",
+    "atleast_3d", "ravel", "as_strided", "adjoint",
 ]
 
 _Int = (int, np.integer)
@@ -551,6 +551,46 @@ def _mT(self) -> Tensor:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got "
                            f"{nd}-D tensor.")
     return Transpose.apply(self, nd - 2, nd - 1)
+
+
+def _conj(t: Tensor) -> Tensor:
+    # ember has no lazy conjugate bit: complex tensors get a conjugated copy, not a view
+    if t._data.dtype.kind != "c":
+        return t
+    from .pointwise import conj
+
+    return conj(t)
+
+
+def _adjoint(self, what: str, matrices_only: bool = False) -> Tensor:
+    nd = self._data.ndim
+    if nd == 0:
+        warnings.warn(f"{what} is deprecated on 0-D tensors. Consider using x.conj().",
+                      UserWarning, stacklevel=3)
+        return _conj(self)
+    if matrices_only and nd != 2:
+        extra = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D "
+                           f"tensor.{extra}")
+    if nd < 2:
+        name = "mH" if what == "Tensor.mH" else "adjoint()"
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
+                           f"Got {nd}-D tensor.")
+    return _conj(Transpose.apply(self, nd - 2, nd - 1))
+
+
+def adjoint(input) -> Tensor:
+    """``torch.adjoint``: conjugate transpose of the last two dims (a view for real tensors;
+    complex tensors are conjugated into a copy, as ember has no lazy conjugation)."""
+    return _adjoint(_check_tensor(input, "adjoint"), "adjoint()")
+
+
+def _mH(self) -> Tensor:
+    return _adjoint(self, "Tensor.mH")
+
+
+def _H(self) -> Tensor:
+    return _adjoint(self, "Tensor.H", matrices_only=True)
 
 
 def _check_meta_inplace(self: Tensor) -> None:
@@ -2022,7 +2062,8 @@ METHODS = {
     "permute": permute, "transpose": transpose, "swapaxes": transpose, "swapdims": transpose,
     "transpose_": transpose_, "swapaxes_": transpose_, "swapdims_": transpose_,
     "t": t, "t_": t_, "expand": expand, "expand_as": expand_as, "broadcast_to": broadcast_to,
-    "T": property(_T), "mT": property(_mT),
+    "T": property(_T), "mT": property(_mT), "H": property(_H), "mH": property(_mH),
+    "adjoint": adjoint,
     "split": split, "split_with_sizes": split_with_sizes, "tensor_split": tensor_split,
     "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "chunk": chunk, "unbind": unbind,
     "narrow": narrow, "select": select, "repeat": repeat, "tile": _tile_method,

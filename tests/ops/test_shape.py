@@ -222,6 +222,11 @@ CASES = {
     "t_1d": (lambda L, x: x.t(), rand(3)),
     "T2": (lambda L, x: x.T, rand(2, 3)),
     "mT": (lambda L, x: x.mT, rand(4, 2, 3)),
+    "mH": (lambda L, x: x.mH, rand(4, 2, 3)),
+    "H": (lambda L, x: x.H, rand(2, 3)),
+    "adjoint": (lambda L, x: L.adjoint(x), rand(2, 2, 3)),
+    "adjoint_complex": (lambda L, x, y: x.adjoint() * y, rand(2, 3, dtype=np.complex64),
+                        Const(rand(3, 2, dtype=np.complex64))),
     "unfold": (lambda L, x: x.unfold(1, 2, 1), rand(2, 5)),
     "unfold_step": (lambda L, x: x.unfold(0, 2, 3), rand(8, 2)),
     "unfold_nc": (lambda L, x: x.unfold(-1, 3, 2), Transposed(rand(2, 7))),
@@ -488,6 +493,11 @@ ERRORS = [
     (lambda L: L.ones(2, 3, 4).t_(), "t_() expects a tensor with <= 2 "
                                                         "dimensions, but self is 3D"),
     (lambda L: L.ones(2, 3, 4).t(), "t() expects a tensor with <= 2 dimensions, but self is 3D"),
+    (lambda L: L.ones(3).mH, "tensor.mH is only supported on matrices or batches of matrices. "
+                             "Got 1-D tensor."),
+    (lambda L: L.adjoint(L.ones(3)), "tensor.adjoint() is only supported on matrices"),
+    (lambda L: L.ones(2, 3, 4).H, "tensor.H is only supported on matrices (2-D tensors). Got 3-D "
+                                  "tensor. For batches of matrices, consider using tensor.mH"),
     (lambda L: L.ones(3).mT, "tensor.mT is only supported on matrices or batches of matrices. "
                              "Got 1-D tensor."),
     (lambda L: L.ones(3).view(L.float64), "self.size(-1) must be divisible by 2 to view Float as "
@@ -843,6 +853,9 @@ def test_T_warnings_and_mT_0d():
     with pytest.warns(UserWarning, match="mT is deprecated on 0-D"):
         s = ember.tensor(2.0)
         assert s.mT is s
+    for get in (lambda t: t.H, lambda t: t.mH, lambda t: t.adjoint()):
+        with pytest.warns(UserWarning, match="deprecated on 0-D tensors. Consider using x.conj()"):
+            assert get(s) is s
 
 
 def test_meshgrid_warning():
