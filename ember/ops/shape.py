@@ -1943,7 +1943,8 @@ class AsStrided(Op, name="AsStridedBackward0"):
         xp = array_module(g._data)
         src = _geom_index(xp, size, stride, offset)
         dst = _geom_index(xp, in_shape, in_st, in_off)
-        n = int(max(src.max(initial=0), dst.max(initial=0))) + 1
+        # (CuPy's max has no `initial`: empty index arrays count as position 0)
+        n = max(int(src.max()) if src.size else 0, int(dst.max()) if dst.size else 0) + 1
         scale = None
         if dst.size:
             count = xp.bincount(dst.ravel(), minlength=n)
