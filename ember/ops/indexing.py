@@ -658,6 +658,8 @@ def _advanced(p: _Plan, adv, view_shape, xp) -> None:
 def _check_adv_bounds(xp, per, view_shape, bshape) -> None:
     """PyTorch's out-of-bounds error for index tensors: the first offending element (in
     broadcast order), naming the position of its index tensor among the index tensors."""
+    if 0 in bshape:
+        return  # nothing is read, nothing is checked
     failing = False
     for d, x in per:
         if _first_out_of_range(xp, x, view_shape[d], True) is not None:
@@ -675,6 +677,8 @@ def _check_adv_bounds(xp, per, view_shape, bshape) -> None:
     e = int(xp.argmax(anybad))
     for k, ((d, x), b) in enumerate(zip(per, bads)):
         if bool(b[e]):
+            if view_shape[d] == 0:
+                raise IndexError("index is out of bounds for dimension with size 0")
             v = int(xp.broadcast_to(x, bshape).ravel()[e])
             raise IndexError(f"index {v} is out of bounds for dimension {k} with size "
                              f"{view_shape[d]}")
@@ -794,7 +798,8 @@ def setitem(self, index, value) -> None:
     """``Tensor.__setitem__``: PyTorch's rules, differentiable, writing through views."""
     if isinstance(value, Tensor):
         vt = value
-    elif isinstance(value, _SCALAR_TYPES):
+    elif isinstance(value, (int, float, complex, np.integer)):
+        # (PyTorch refuses NumPy float32/bool scalars here, unlike in the fill ops)
         vt = None
         value = checked_scalar(value, self.dtype)
     else:
@@ -1770,6 +1775,9 @@ def _index_fill(input, dim, index, value, in_place):
     if isinstance(value, Tensor):
         v = _util.cast(_same_device_value(value, input), input.dtype)
         return _dispatch(IndexFillTensor, input, (d, ia, v), "index_fill_", in_place)
+    if isinstance(value, (complex, np.complexfloating)) and not input.is_complex():
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not "
+                           "supported")
     v = checked_scalar(value, input.dtype)
     return _dispatch(IndexFill, input, (d, ia, v), "index_fill_", in_place)
 

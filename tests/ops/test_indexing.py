@@ -287,6 +287,8 @@ def test_setitem_casts_like_pytorch(dtype):
         y[0] = 1
         y[1:, 0] = lib.tensor(2.7)  # basic writes cast (copy_)
         y[[2]] = True
+        y[2, 1] = np.int32(3)
+        y[2, 2] = np.float64(0.5)
         return y
     check(fn, rand(3, 4, dtype=dtype))
 
@@ -322,6 +324,8 @@ SETITEM_ERRORS = {
     "ndarray value": (lambda lib: 0, lambda lib: np.ones(4)),
     "none value": (lambda lib: 0, lambda lib: None),
     "complex value": (lambda lib: 0, lambda lib: 1j),
+    "numpy float32 value": (lambda lib: 0, lambda lib: np.float32(1)),
+    "numpy bool value": (lambda lib: [0], lambda lib: np.bool_(True)),
     "oob": (lambda lib: 5, lambda lib: 1.0),
     "oob list": (lambda lib: [5], lambda lib: 1.0),
     "too many": (lambda lib: (0, 0, 0), lambda lib: 1.0),
@@ -877,6 +881,7 @@ INDEX_FILL_ERRORS = {
     "oob": lambda lib, x: lib.index_fill(x, 0, lib.tensor([0, 5]), 2.0),
     "negative oob": lambda lib, x: lib.index_fill(x, 1, lib.tensor([-5]), 2.0),
     "overflow": lambda lib, x: lib.index_fill(x.to(lib.uint8), 1, lib.tensor([0]), 256),
+    "complex": lambda lib, x: lib.index_fill(x, 1, lib.tensor([0]), 1 + 0j),
 }
 
 
