@@ -1435,13 +1435,15 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         if output_size is not None and output_size != n * r:
             raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {n * r} but "
                                f"got {output_size}")
-        from .creation import clone
+        from .creation import clone, contiguous_format
 
         if input._data.ndim == 0:
             input = reshape(input, (1,))
         shp = input._data.shape
         x = expand(Unsqueeze.apply(input, d + 1), shp[:d + 1] + (r,) + shp[d + 1:])
-        return reshape(clone(x), shp[:d] + (shp[d] * r,) + shp[d + 1:])
+        # a contiguous copy of the expanded view, then a view merging the repeat axis
+        x = clone(x, memory_format=contiguous_format)
+        return reshape(x, shp[:d] + (shp[d] * r,) + shp[d + 1:])
     ra = repeats._data
     if ra.ndim > 1:
         raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
