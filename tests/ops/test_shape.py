@@ -523,7 +523,12 @@ def test_errors(fn, match):
 
 
 def test_same_messages():
-    for fn in (lambda L: L.cat([L.ones(2, 3), L.ones(3, 3)], 1),
+    for fn in (lambda L: L.ones(2, 3).permute(0, 0), lambda L: L.ones(2, 3).permute(0),
+               lambda L: L.ones(2, 3).reshape(-2, 3), lambda L: L.ones(2, 3).t().view(6),
+               lambda L: L.ones(2, 6).unflatten(1, (4, -1)), lambda L: L.ones(2, 6).flatten(1, 0),
+               lambda L: L.ones(2, 6).expand(2, -2), lambda L: L.ones(2, 3).view(L.float64),
+               lambda L: L.ones(0, 3).view(-1, 0), lambda L: L.ones(2, 3).view(-1, -1),
+               lambda L: L.cat([L.ones(2, 3), L.ones(3, 3)], 1),
                lambda L: L.stack([L.ones(2, 3), L.ones(3, 3)]),
                lambda L: L.narrow(L.ones(5, 3), 0, 3, 3),
                lambda L: L.select(L.ones(5, 3), 1, 3),
