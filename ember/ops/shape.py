@@ -618,6 +618,8 @@ def _inplace_view(self: Tensor, cls, *args) -> Tensor:
     """Give ``self`` the metadata of view op ``cls`` applied to it (``squeeze_``, ``t_``, ...):
     ``self`` keeps its storage, takes the op's grad_fn and its version counter moves on."""
     _check_meta_inplace(self)
+    if _state.enabled and self._rg and "_multi_view" in self.__dict__:
+        raise RuntimeError(self._multi_view)
     r = cls.apply(self, *args)
     self._data = r._data
     if r._grad_fn is not None:

@@ -707,6 +707,8 @@ def test_inplace_on_multi_output_views():
             with pytest.raises(RuntimeError, match="multiple views"):
                 f(y).mul_(2)
     same_message(lambda L: (L.ones(2, 3, requires_grad=True) * 2).unbind(0)[1].mul_(2))
+    same_message(lambda L: (L.ones(2, 3, requires_grad=True) * 2).split(1)[1].t_())
+    same_message(lambda L: (L.ones(2, 3, requires_grad=True) * 2).unbind(0)[1].unsqueeze_(0))
     # allowed without autograd, and the write reaches the base
     for L in (torch, ember):
         z = L.zeros(4, 3)
