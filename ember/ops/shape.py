@@ -1,7 +1,9 @@
 """Shape and view ops: ``view``, ``reshape``, ``permute``, ``expand``, ``cat``, ``split``, ...
 
 View ops (``is_view = True``) return NumPy/CuPy views that share memory with their input, so a
-write through a view is seen by its base and the version counter is shared, as in PyTorch.
+write through a view is seen by its base and the version counter is shared, as in PyTorch; their
+strides and storage offsets are PyTorch's too (``view``/``unsqueeze``/``expand`` compute
+PyTorch's geometry where NumPy would choose other strides for size-1 dims).
 Ops that return several views (``split``, ``chunk``, ``unbind``) record, for each output, the
 single-output view op that rebuilds it (``narrow``/``select``), so in-place writes through them
 can be replayed on the base; like PyTorch they refuse in-place ops that would need autograd.
@@ -1413,9 +1415,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     """``torch.repeat_interleave``: repeat each element (or slice along ``dim``) ``repeats``
     times. With only a 1-D integer tensor ``repeats``, returns ``arange(len(repeats))``
     repeated accordingly."""
-    xp = array_module(input._data)
+    xp = array_module(_check_tensor(input, "repeat_interleave")._data)
     if repeats is None:
-        reps = _check_tensor(input, "repeat_interleave")
+        reps = input
         if reps._data.ndim != 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         _check_repeats_tensor(reps)
@@ -1426,7 +1428,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         if output_size is not None and output_size != total:
             raise RuntimeError("allocated size does not match required size")
         return Tensor._make(xp.repeat(xp.arange(ra.shape[0], dtype=ra.dtype), ra))
-    _check_tensor(input, "repeat_interleave")
     if dim is None:
         input = flatten(input)
         d = 0
@@ -1466,8 +1467,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
         from .._backend import to_device
 
         ra = to_device(ra, input.device)
-    idx = array_module(input._data).repeat(
-        array_module(input._data).arange(n, dtype=np.int64), ra)
+    idx = xp.repeat(xp.arange(n, dtype=np.int64), ra)
     if input._data.ndim == 0:
         input = reshape(input, (1,))
     return IndexSelect.apply(input, d, idx)
