@@ -167,13 +167,6 @@ def _check_broadcast(sa, sb) -> None:
             _util.broadcast_shapes_or_raise(sa, sb)
 
 
-def _unary_check_tensor(x, fname: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
-    return x
-
-
 def _ret(result: Tensor, out, fname: str) -> Tensor:
     return result if out is None else write_out(out, result, fname)
 
@@ -384,7 +377,10 @@ class DivMode(Op, name="DivBackward1"):
 
     @staticmethod
     def forward(ctx, a, b, mode):
-        xp = array_module(b if isinstance(a, _Number) else a)
+        arr = b if isinstance(a, _Number) else a
+        if arr.dtype == np.bool_:
+            raise _not_impl(f"div_{mode}_{{dev}}", arr.dtype, arr)
+        xp = array_module(arr)
         if _is_int(a) and _is_int(b) and _has_zero(b):
             raise RuntimeError("ZeroDivisionError")
         if mode == "floor":
@@ -452,7 +448,7 @@ class Neg(Op, name="NegBackward0"):
 
 def neg(input, *, out=None) -> Tensor:
     """``torch.neg``."""
-    return _ret(Neg.apply(_unary_check_tensor(input, "neg")), out, "neg")
+    return _ret(Neg.apply(_check_tensor(input, "neg")), out, "neg")
 
 
 negative = neg
@@ -824,11 +820,10 @@ class Sinc(_Unary, name="SincBackward0"):
     def backward(ctx, g):
         x, _ = ctx.saved_tensors
         zero = x._data == 0
-        # d/dx sin(pi x)/(pi x) = (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at x = 0; the
+        # d/dx sinc(x) = (cos(pi x) - sinc(x)) / x (no pi x^2 to underflow), 0 at x = 0; the
         # masked points get a harmless x so double backward sees no 0/0
         xs = where(Tensor._make(_arr(zero)), 1.0, x)
-        px = xs * math.pi
-        d = (px * cos(px) - sin(px)) / (px * xs)
+        d = (cos(xs * math.pi) - sinc(xs)) / xs
         return _where_const(~zero, g * _conj(d))
 
 
@@ -900,11 +895,12 @@ class Logit(Op, name="LogitBackward0"):
         (x,) = ctx.saved_tensors
         eps = ctx.eps
         a = x._data
-        d = g / (x * (1 - x))
         if eps is None:
-            # outside [0, 1] the function is undefined: nan, like PyTorch
-            return _where_const(~((a < 0) | (a > 1)), d, math.nan), None
-        return _where_const(~((a < eps) | (a > 1 - eps)), d, 0.0), None
+            # PyTorch: nan outside [0, 1], g * inf at 0 and 1 whatever the sign of the zero
+            # (dividing by a +0 denominator gives that without a 0 * inf in double backward)
+            den = where(Tensor._make(_arr((a == 0) | (a == 1))), 0.0, x * (1 - x))
+            return _where_const(~((a < 0) | (a > 1)), g / den, math.nan), None
+        return _where_const(~((a < eps) | (a > 1 - eps)), g / (x * (1 - x)), 0.0), None
 
 
 def logit(input, eps: float | None = None, *, out=None) -> Tensor:
@@ -1000,7 +996,8 @@ class I0(_Unary, name="I0Backward0"):
 class _I1(_Unary, name="SpecialI1Backward0"):
     """Modified Bessel function I1 (``torch.special.i1``); i0's derivative."""
 
-    _fn = staticmethod(lambda xp, a: _special.i1(a))
+    _fn = staticmethod(lambda xp, a: xp.where(xp.isinf(a), a.dtype.type(math.nan),
+                                              _special.i1(a)))  # NaN at +-inf, as i0
     _save_in = True
     _save_out = True
 
@@ -1333,6 +1330,9 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
     """``torch.nan_to_num``: NaN, +inf and -inf replaced (by default with 0 and the dtype's
     largest/lowest finite values); integer and bool tensors come back as a copy."""
     x = _check_tensor(input, "nan_to_num")
+    if x._rg and _state.enabled and x._data.dtype.kind == "c":
+        raise RuntimeError("nan_to_num does not support automatic differentiation for outputs "
+                           "with complex dtype.")
     if not _is_float_np(x._data.dtype):
         return _ret(Tensor._make(x._data.copy()), out, "nan_to_num")
     return _ret(NanToNum.apply(x, float(nan), None if posinf is None else float(posinf),
@@ -1531,13 +1531,20 @@ def _pow_arrays(a, b):
     if _is_int(a) and _is_int(b):
         return _int_pow(a, b)
     if isinstance(b, _Number) and not isinstance(a, _Number) and a.dtype.kind != "c":
-        # the exponents PyTorch computes with dedicated kernels
+        # the exponents PyTorch computes with dedicated kernels (which differ from pow at
+        # signed zeros and infinities, e.g. pow(-0.0, -0.5) is -inf there)
         if b == 2:
             return _opmath(lambda xp, v: v * v, a)
+        if b == 3:
+            return _opmath(lambda xp, v: v * v * v, a)
         if b == 0.5:
             return _opmath(lambda xp, v: xp.sqrt(v), a)
+        if b == -0.5:
+            return _opmath(lambda xp, v: 1 / xp.sqrt(v), a)
         if b == -1:
             return _opmath(lambda xp, v: 1 / v, a)
+        if b == -2:
+            return _opmath(lambda xp, v: 1 / (v * v), a)
     return _opmath2(lambda xp, u, v: xp.power(u, v), a, b)
 
 
@@ -1770,9 +1777,6 @@ def floor_divide(input, other, *, out=None) -> Tensor:
     PyTorch)."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise _mod_type_error("floor_divide", input, other)
-    if result_type(input, other) is _dtype.bool:
-        t = input if isinstance(input, Tensor) else other
-        raise _not_impl("div_floor_{dev}", np.dtype(np.bool_), t._data)
     return _ret(_binary(FloorDivide, input, other, "floor_divide", extra=("floor",)), out,
                 "floor_divide")
 
@@ -1917,16 +1921,26 @@ class Atan2(_FloatBinary, name="Atan2Backward0"):
         return (g * y / den if e[0] else None), (g * -x / den if e[1] else None)
 
 
+def _logaddexp(xp, a, b):
+    if a.dtype.kind != "c":
+        return xp.logaddexp(a, b)
+    # complex: factor out the operand with the larger real part
+    first = a.real >= b.real
+    m, o = xp.where(first, a, b), xp.where(first, b, a)
+    return m + xp.log1p(xp.exp(o - m))
+
+
 class Logaddexp(_FloatBinary, name="LogaddexpBackward0"):
-    _fn = staticmethod(lambda xp, a, b: xp.logaddexp(a, b))
+    _fn = staticmethod(_logaddexp)
     _kernel = "logaddexp_{dev}"
+    _complex = True
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         e = ctx._edges
-        return ((g / (exp(y - x) + 1)) if e[0] else None,
-                (g / (exp(x - y) + 1)) if e[1] else None)
+        return ((g / _conj(exp(y - x) + 1)) if e[0] else None,
+                (g / _conj(exp(x - y) + 1)) if e[1] else None)
 
 
 class Logaddexp2(_FloatBinary, name="Logaddexp2Backward0"):
@@ -1986,17 +2000,13 @@ class _Xlogy(_FloatBinary):
         e = ctx._edges
         gx = gy = None
         if e[0]:
+            # one of x, y may be a Python number: the comparisons then give Python bools
             xa = x._data if isinstance(x, Tensor) else x
             ya = y._data if isinstance(y, Tensor) else y
-            keep = ~((xp_asarray(xa) == 0) & (xp_asarray(ya) <= 0))
-            gx = _where_const(keep, xlogy(g, y))
+            gx = _where_const(~((xa == 0) & (ya <= 0)), xlogy(g, y))
         if len(e) > 1 and e[1]:
             gy = g * x / y
         return gx, gy
-
-
-def xp_asarray(v):
-    return v if hasattr(v, "dtype") else np.asarray(v)
 
 
 class XlogyTensor(_Xlogy, name="XlogyBackward0"):
@@ -2308,12 +2318,18 @@ def where(condition, input=None, other=None, *, out=None):
                             f"{type(v).__name__}")
     input = input if isinstance(input, Tensor) else _scalar(input)
     other = other if isinstance(other, Tensor) else _scalar(other)
-    rdt = result_type(input, other)
-    npd = _dtype.to_numpy_dtype(rdt)
+    it, ot = isinstance(input, Tensor), isinstance(other, Tensor)
+    if it and ot and input._data.dtype == other._data.dtype:
+        npd = input._data.dtype
+    elif it != ot and isinstance(other if it else input, float) and \
+            _is_float_np((input if it else other)._data.dtype):
+        npd = (input if it else other)._data.dtype  # a Python float is weak
+    else:
+        npd = _dtype.to_numpy_dtype(result_type(input, other))
     tensors = [t for t in (condition, input, other) if isinstance(t, Tensor)]
-    _util.check_same_device(*tensors)
-    gpu = next((t.device for t in tensors if not t.is_cpu), None)
-    if gpu is not None:
+    if any(type(t._data) is not _ndarray for t in tensors):
+        _util.check_same_device(*tensors)
+        gpu = next(t.device for t in tensors if not t.is_cpu)
         # 0-d CPU tensors join the others on the GPU, as PyTorch allows
         from .creation import to_device
 
@@ -2322,10 +2338,11 @@ def where(condition, input=None, other=None, *, out=None):
     c = condition
     a = _as_operand(input, npd, c._data)
     b = _as_operand(other, npd, c._data)
-    shapes = [c._data.shape] + [v._data.shape if isinstance(v, Tensor) else v.shape
-                                for v in (a, b)]
-    if len(set(shapes)) > 1:
-        _util.broadcast_shapes_or_raise(*shapes)
+    sc = c._data.shape
+    sa = a._data.shape if it else a.shape
+    sb = b._data.shape if ot else b.shape
+    if not (sa == sc or not sa) or not (sb == sc or not sb):
+        _util.broadcast_shapes_or_raise(sc, sa, sb)
     return _ret(Where.apply(c, a, b), out, "where")
 
 
@@ -2482,9 +2499,11 @@ def _clamp(fname, input, lo, hi, scalar_cls, tensor_cls):
                             f"{type(v).__name__}")
     lo = _scalar(lo) if lo is not None else None
     hi = _scalar(hi) if hi is not None else None
-    rdt = result_type(x, lo, hi)
-    x = cast(x, rdt)
     npd = x._data.dtype
+    if not _is_float_np(npd) or isinstance(lo, complex) or isinstance(hi, complex):
+        # Python numbers are weak: only non-float tensors can be promoted by them
+        x = cast(x, result_type(x, lo, hi))
+        npd = x._data.dtype
     return scalar_cls.apply(x, _check_int_bound(lo, npd), _check_int_bound(hi, npd))
 
 
@@ -2509,12 +2528,6 @@ def clamp_max(input, max, *, out=None) -> Tensor:  # noqa: A002
     """``torch.clamp_max``."""
     return _ret(_clamp("clamp_max", input, None, max, ClampMaxScalar, ClampMaxTensor), out,
                 "clamp_max")
-
-
-def _lerp_formula(xp, a, b, w, small):
-    # PyTorch's two-sided formula: exact at both ends (w = 0 gives a, w = 1 gives b)
-    d = b - a
-    return xp.where(small, a + w * d, b - d * (1 - w))
 
 
 class LerpScalar(Op, name="LerpBackward0"):
@@ -2546,7 +2559,9 @@ class LerpTensor(Op, name="LerpBackward1"):
         xp = array_module(a)
         up = a.dtype in _HALF
         a2, b2, w2 = (a.astype(_F32), b.astype(_F32), w.astype(_F32)) if up else (a, b, w)
-        r = _lerp_formula(xp, a2, b2, w2, xp.abs(w2) < 0.5)
+        # PyTorch's two-sided formula: exact at both ends (w = 0 gives a, w = 1 gives b)
+        d = b2 - a2
+        r = xp.where(xp.abs(w2) < 0.5, a2 + w2 * d, b2 - d * (1 - w2))
         return _arr(r.astype(a.dtype) if up else r)
 
     @staticmethod

@@ -320,6 +320,8 @@ def test_complex_unary():
           grad=False)
     check(lambda lib, a: lib.angle(a), np.array([-1.0, 0.0, 2.0, -0.0], dtype=np.float32))
     check(lambda lib, a: lib.angle(a), np.array([-1, 0, 2]), grad=False)
+    check(lambda lib, a, b: lib.logaddexp(a, b), z, z[::-1].copy(), atol=1e-5, rtol=1e-5)
+    check_raises(lambda lib, a: lib.nan_to_num(a.requires_grad_()), z, match="complex dtype")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +432,29 @@ def test_tensor_scalar(name, s, dt):
     check(fn, a, atol=tol, rtol=tol, grad=name != "floor_divide")
 
 
+@pytest.mark.parametrize("name", ["add", "mul", "pow", "fmod", "remainder", "copysign", "xlogy",
+                                  "floor_divide", "float_power", "lt", "eq"])
+@pytest.mark.parametrize("s", [2, 2.5, -1.5])
+def test_bfloat16_with_scalar(name, s):
+    """bfloat16 results keep their dtype (computed through float32, like PyTorch)."""
+    a = arr(3, 4, lo=0.5, hi=4)
+    check(lambda lib, x: getattr(lib, name)(x.to(lib.bfloat16), s), a, grad=False, atol=3e-2,
+          rtol=2e-2)
+
+
+def test_bfloat16_misc():
+    a, b = arr(3, 4, lo=-2, hi=2), arr(4, lo=-2, hi=2)
+    bf = lambda lib, t: t.to(lib.bfloat16)  # noqa: E731
+    check(lambda lib, x, y: lib.maximum(bf(lib, x), bf(lib, y)), a, b, grad=False)
+    check(lambda lib, x, y: lib.atan2(bf(lib, x), bf(lib, y)), a, b, grad=False, atol=3e-2)
+    check(lambda lib, x: lib.clamp(bf(lib, x), -0.5, 0.5), a, grad=False)
+    check(lambda lib, x, y: lib.where(x > 0, bf(lib, x), 0.25), a, b, grad=False)
+    check(lambda lib, x, y: lib.lerp(bf(lib, x), bf(lib, y), 0.3), a, b, grad=False,
+          atol=3e-2)
+    x = ember.tensor(a).to(ember.bfloat16).requires_grad_()
+    assert type(ember.pow(x, 2.5).grad_fn).__name__ == "PowBackward0"
+
+
 @pytest.mark.parametrize("name", ["pow", "remainder", "xlogy", "floor_divide", "float_power",
                                   "bitwise_and", "bitwise_left_shift", "bitwise_xor"])
 @pytest.mark.parametrize("s", [2, 3.5, True])
@@ -528,6 +553,11 @@ def test_division_family():
     check(lambda lib, a: 5.5 % a, y.astype(np.float32), grad=False)
     check_raises(lambda lib, a: lib.fmod(2, a), x, match="invalid combination")
     check_raises(lambda lib, a: lib.remainder(a, a), np.array([True]), match="remainder_cpu")
+    for mode in ("floor", "trunc"):
+        check_raises(lambda lib, a, mode=mode: lib.div(a, a, rounding_mode=mode),
+                     np.array([True]), match=f"div_{mode}_cpu")
+    check_raises(lambda lib, a: lib.floor_divide(a, True), np.array([True]),
+                 match="div_floor_cpu")
 
 
 def _backward_raises(fn, *arrays, match):
@@ -577,6 +607,8 @@ def test_special_binary_cases():
                  match="hypot_cpu")
     check_raises(lambda lib, a, b: lib.logaddexp(a, b), np.array([1, 2]), np.array([1, 2]),
                  match="logaddexp_cpu")
+    check_raises(lambda lib, a, b: lib.logaddexp2(a, b), np.array([1j]), np.array([1j]),
+                 match="logaddexp2_cpu")
     check_raises(lambda lib, a, b: lib.atan2(a, b), np.array([1j]), np.array([1j]))
 
 
