@@ -118,6 +118,21 @@ def test_getitem_dtypes(dtype):
 
 
 @needs_torch
+@pytest.mark.parametrize("dtype", [np.float16, "bfloat16", np.float64])
+def test_scatter_family_low_and_high_precision(dtype):
+    def cast(lib, t):
+        return t.to(lib.bfloat16) if dtype == "bfloat16" else t
+    fdt = np.float32 if dtype == "bfloat16" else dtype
+    i = lng([[0, 1, 2, 0], [2, 2, 1, 0]])
+    check(lambda lib, x, i, s: cast(lib, x).scatter_add(0, i, cast(lib, s)), rand(3, 4, dtype=fdt),
+          i, rand(2, 4, dtype=fdt))
+    check(lambda lib, x, i: cast(lib, x).gather(0, i), rand(3, 4, dtype=fdt), i)
+    check(lambda lib, x, i, s: cast(lib, x).index_add(1, i, cast(lib, s)), rand(3, 4, dtype=fdt),
+          lng(3, 3, 0), rand(3, 3, dtype=fdt))
+    check(lambda lib, x, i: cast(lib, x)[i], rand(3, 4, dtype=fdt), lng(2, 2))
+
+
+@needs_torch
 def test_getitem_repeated_indices_accumulate_grad():
     check(lambda lib, x: x[[0, 0, 0, 1]] * 2, rand(3, 2))
     check(lambda lib, x: x[lib.tensor([[1, 1], [1, 0]]), lib.tensor([2, 2])], rand(3, 4))
@@ -1172,6 +1187,12 @@ def test_nonzero_out():
                  rand(3) > 0)
 
 
+@needs_torch
+def test_where_condition_only():
+    check(lambda lib, x: lib.where(x), rand(3, 4) > 0)
+    check(lambda lib, x: lib.where(x), rand(5, dtype=np.int64))
+
+
 def test_nonzero_is_exported():
     assert "nonzero" in ix.__all__ and ember.nonzero is ix.nonzero
 
@@ -1212,13 +1233,18 @@ def test_inplace_variants(name):
 
     def through_view(lib, x, s):
         base = x * 1
-        y = base[1:].transpose(0, 1).transpose(0, 1)
+        y = base[1:, 1:]  # a non-contiguous view: the base sees the write (CopySlices)
         op(lib, y, s)
         return base
 
+    def strided_no_grad(lib, x, s):
+        op(lib, x.t()[1:].t(), s)
+        return x
+
     check(direct, rand(3, 4), rand(3, 4))
-    check(through_view, rand(4, 4), rand(3, 4))
+    check(through_view, rand(4, 5), rand(3, 4))
     check(direct, Const(rand(3, 4)), Const(rand(3, 4)))
+    check(strided_no_grad, Const(rand(3, 5)), Const(rand(3, 4)))
 
 
 @needs_torch

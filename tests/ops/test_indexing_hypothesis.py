@@ -207,3 +207,24 @@ def test_random_setitem_matches_torch(data):
         return y
 
     check(write, arr, *([] if value is None else [value]))
+
+
+@FAST
+@given(st.data())
+def test_flat_offsets_match_numpy(data):
+    from ember.ops.indexing import flat_offsets
+
+    shape = data.draw(shapes().filter(lambda s: 0 not in s))
+    bshape = tuple(data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    items = []
+    for size in shape[:data.draw(st.integers(1, len(shape)))]:
+        if data.draw(st.booleans()):
+            items.append(slice(None))
+        else:
+            vals = data.draw(st.lists(st.integers(-size, size - 1), min_size=int(np.prod(bshape)),
+                                      max_size=int(np.prod(bshape))))
+            items.append(np.array(vals, dtype=np.int64).reshape(bshape))
+    if all(isinstance(it, slice) for it in items):
+        items[0] = np.zeros(bshape, dtype=np.int64)
+    want = np.arange(int(np.prod(shape))).reshape(shape)[tuple(items)]
+    np.testing.assert_array_equal(flat_offsets(np, shape, tuple(items)), want)
