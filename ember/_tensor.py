@@ -16,7 +16,8 @@ from . import _backend, _dtype
 from ._backend import CPU, device_of
 from ._dtype import _FROM_NP, from_numpy_dtype
 
-__all__ = ["Tensor", "Size", "is_tensor", "strided"]
+__all__ = ["Tensor", "Size", "is_tensor", "strided", "memory_format", "contiguous_format",
+           "preserve_format", "channels_last", "channels_last_3d"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -61,6 +62,27 @@ class _Layout:
 
 
 strided = _Layout()
+
+
+class memory_format:
+    """``torch.memory_format``: how a tensor's elements are laid out in memory."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __repr__(self) -> str:
+        return "torch." + self._name
+
+    def __reduce__(self):
+        return self._name  # pickled by reference to the module-level instance
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
 
 # Legacy type names used in PyTorch's messages and by Tensor.type().
 _LEGACY_NAMES = {
@@ -133,21 +155,25 @@ class Tensor:
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """``torch.Size`` of the tensor, or the size of dimension ``dim``."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[self._wrap_dim(dim)]
+        return self._data.shape[self._wrap_dim(dim, "size")]
 
-    def _wrap_dim(self, dim: int) -> int:
+    def _wrap_dim(self, dim, fname: str = "size") -> int:
+        """A non-negative dim index, with PyTorch's errors for ``size``/``stride``."""
+        if isinstance(dim, Tensor) and dim._data.size == 1 and dim._data.dtype.kind in "iu":
+            dim = int(dim.item())
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{fname}(): argument 'dim' (position 1) must be int, not "
+                            f"{type(dim).__name__}")
         nd = self._data.ndim
         if nd == 0:
-            if dim in (0, -1):
-                return 0
-            raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but "
-                             f"got {dim})")
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         if not -nd <= dim < nd:
             raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, "
                              f"{nd - 1}], but got {dim})")
-        return dim % nd
+        return int(dim) % nd
 
     @property
     def dtype(self) -> _dtype.dtype:
@@ -218,7 +244,7 @@ class Tensor:
             st = _contiguous_strides(a.shape)
         if dim is None:
             return st
-        return st[self._wrap_dim(dim)]
+        return st[self._wrap_dim(dim, "stride")]
 
     def storage_offset(self) -> int:
         a = self._data
@@ -232,8 +258,13 @@ class Tensor:
     def data_ptr(self) -> int:
         return _data_ptr(self._data)
 
-    def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=contiguous_format) -> bool:
+        """Whether the elements are dense in row-major order (or in ``memory_format``)."""
+        if memory_format is contiguous_format or memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from .ops.creation import is_memory_format
+
+        return is_memory_format(self._data, memory_format)
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f" or self.dtype is _dtype.bfloat16
@@ -275,6 +306,11 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._grad_fn is None and not (self.is_floating_point() or
+                                                     self.is_complex()):
+            # PyTorch's attribute setter words this differently from requires_grad_()
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -418,32 +454,44 @@ class Tensor:
 
     # ------------------------------------------------------------------------------ conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The NumPy array of this CPU tensor, sharing memory (``torch.Tensor.numpy``)."""
-        if not force:
-            if self._rg:
-                raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                                   "tensor.detach().numpy() instead.")
-            if not isinstance(self._data, np.ndarray):
-                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                                "Tensor.cpu() to copy the tensor to host memory first.")
-            return self._data
-        return _backend.to_device(self._data, CPU)
+        """The NumPy array of this CPU tensor, sharing memory (``torch.Tensor.numpy``).
+
+        ``force=True`` first detaches and copies to the CPU. bfloat16 has no NumPy dtype in
+        PyTorch and raises, as there.
+        """
+        if self.dtype is _dtype.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        if force:
+            return _backend.to_device(self._data, CPU)
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        if not isinstance(self._data, np.ndarray):
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            "Tensor.cpu() to copy the tensor to host memory first.")
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
-        a = self._data if isinstance(self._data, np.ndarray) else self.numpy()
+        a = self.numpy()
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
-        if copy:
-            return a.copy()
-        return a
+        return a.copy() if copy else a
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # NumPy ufuncs on tensors give tensors; PyTorch turns bool results into uint8
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return Tensor._make(np.asarray(array))
 
     def item(self):
+        """The single value as a Python number (``bool``, ``int``, ``float`` or ``complex``)."""
         a = self._data
         if a.size != 1:
             raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
         return a.reshape(()).item() if isinstance(a, np.ndarray) else a.item()
 
     def tolist(self):
+        """Nested Python lists of Python numbers (a number for a 0-d tensor)."""
         a = self._data
         if not isinstance(a, np.ndarray):
             a = a.get()
@@ -462,7 +510,12 @@ class Tensor:
     def __float__(self) -> float:
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.item().real if self.is_complex() else self.item())
+        v = self.item()
+        if isinstance(v, complex):
+            if v.imag != 0:
+                raise RuntimeError("value cannot be converted to type double without overflow")
+            v = v.real
+        return float(v)
 
     def __int__(self) -> int:
         if self._data.size != 1:
@@ -489,6 +542,7 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        # PyTorch iterates over unbind(0): views of self, each with UnbindBackward0
         return iter(self.unbind(0))
 
     def __hash__(self) -> int:
@@ -525,8 +579,13 @@ class Tensor:
 
     # ------------------------------------------------------------------------------ pickling
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor, (_backend.to_device(self._data, CPU), self._rg,
-                                  str(self.device), type(self)))
+        """Pickle as (storage, offset, shape, strides), like PyTorch: views pickled together
+        keep sharing memory and strides survive. ``.grad`` and the graph are not pickled;
+        ``requires_grad`` and user attributes are."""
+        root, offset, strides = _storage_of(self._data)
+        state = {k: v for k, v in self.__dict__.items() if k not in _INTERNAL}
+        return (_rebuild_tensor, (root, offset, tuple(self._data.shape), strides, self._rg,
+                                  str(self.device), type(self), state))
 
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:
@@ -537,35 +596,85 @@ class Tensor:
                                "https://github.com/pytorch/pytorch/pull/103001")
         if id(self) in memo:
             return memo[id(self)]
-        xp = _backend.array_module(self._data)
         new = _new(type(self))
-        new._data = xp.array(self._data, copy=True)
+        new._data = _deepcopy_array(self._data, memo)
         new._rg = self._rg
         new._grad_fn = None
         memo[id(self)] = new
         if self._grad is not None:
             new._grad = _copy.deepcopy(self._grad, memo)
         for k, v in self.__dict__.items():
-            if k.startswith("_") and k not in ("_is_param",):
-                continue
-            new.__dict__[k] = _copy.deepcopy(v, memo)
-        if self._is_param:
+            if k not in _INTERNAL:
+                new.__dict__[k] = _copy.deepcopy(v, memo)
+        if self._is_param and not type(self)._is_param:
             new._is_param = True
         return new
 
 
-def _rebuild_tensor(arr, requires_grad, dev, cls=Tensor):
+# Instance attributes that are ember's autograd/storage bookkeeping, not user state.
+_INTERNAL = frozenset({"_grad", "_out_nr", "_vc", "_base", "_view_fn", "_accum",
+                       "_retains_grad", "_inference", "_hooks", "_post_acc_hooks", "_is_param"})
+
+
+def _root_of(a):
+    """The NumPy array that owns ``a``'s memory, if it is a plain dense buffer; else None."""
+    root = a
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is a or not (root.flags.c_contiguous or root.flags.f_contiguous):
+        return None
+    return root
+
+
+def _storage_of(a):
+    """(storage array, byte offset, byte strides) describing ``a`` on the CPU."""
+    if not isinstance(a, np.ndarray):
+        a = a.get()
+    root = _root_of(a)
+    if root is None:
+        if a.flags.c_contiguous or a.flags.f_contiguous:
+            return a, 0, a.strides
+        a = a.copy(order="K")
+        return a, 0, a.strides
+    return root, _data_ptr(a) - _data_ptr(root), a.strides
+
+
+def _view_into(root, offset: int, shape, strides):
+    return np.ndarray(shape, dtype=root.dtype, buffer=root, offset=offset, strides=strides)
+
+
+def _deepcopy_array(a, memo):
+    """A copy of ``a`` that keeps its strides, and keeps sharing memory with other tensors
+    deep-copied in the same call that view the same storage (CPU)."""
+    if not isinstance(a, np.ndarray):
+        return a.copy(order="K")
+    root = _root_of(a)
+    if root is None:
+        return a.copy(order="K")
+    key = ("ember-storage", id(root))
+    new_root = memo.get(key)
+    if new_root is None:
+        new_root = memo[key] = root.copy(order="K")
+        memo.setdefault(id(memo), []).append(root)  # keep root alive, as copy.deepcopy does
+    return _view_into(new_root, _data_ptr(a) - _data_ptr(root), a.shape, a.strides)
+
+
+def _rebuild_tensor(storage, offset, shape, strides, requires_grad, dev, cls=None, state=None):
+    """Unpickling entry point of ``Tensor.__reduce_ex__``."""
     d = _backend.device(dev)
     if d.type != "cpu" and not _backend.is_cuda_available():
-        raise RuntimeError(f"Attempting to deserialize object on a CUDA device but CUDA is not "
-                           f"available. Use map_location=torch.device('cpu') to map your "
-                           f"storages to the CPU. (tensor was on {dev})")
+        raise RuntimeError("Attempting to deserialize object on a CUDA device but "
+                           "torch.cuda.is_available() is False. If you are running on a "
+                           "CPU-only machine, please use torch.load with "
+                           "map_location=torch.device('cpu') to map your storages to the CPU.")
+    arr = _view_into(storage, offset, tuple(shape), tuple(strides))
+    cls = Tensor if cls is None else cls
     t = _new(cls)
     t._data = _backend.to_device(arr, d)
     t._rg = bool(requires_grad)
     t._grad_fn = None
-    if cls is not Tensor and getattr(cls, "_is_param", False):
-        t._is_param = True
+    if state:
+        t.__dict__.update(state)
     return t
 
 

@@ -94,24 +94,18 @@ class _Formatter:
             fmin, fmax = float(absv.min()), float(absv.max())
             self.int_mode = bool(np.all(finite == np.ceil(finite)))
             prec = PRINT_OPTS.precision
-            if self.int_mode:
-                if fmax / fmin > 1000.0 or fmax > 1.0e8:
-                    self.sci_mode = True
-                    for v in vals:
-                        self.max_width = max(self.max_width, len(f"{v:.{prec}e}"))
-                else:
-                    for v in vals:
-                        self.max_width = max(self.max_width, len(f"{v:.0f}") + 1)
+            # the notation is decided first (or forced by sci_mode); widths follow from it
+            if PRINT_OPTS.sci_mode is None:
+                self.sci_mode = fmax / fmin > 1000.0 or fmax > 1.0e8 or fmin < 1.0e-4
             else:
-                if fmax / fmin > 1000.0 or fmax > 1.0e8 or fmin < 1.0e-4:
-                    self.sci_mode = True
-                    for v in vals:
-                        self.max_width = max(self.max_width, len(f"{v:.{prec}e}"))
-                else:
-                    for v in vals:
-                        self.max_width = max(self.max_width, len(f"{v:.{prec}f}"))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
+                self.sci_mode = bool(PRINT_OPTS.sci_mode)
+            if self.sci_mode:
+                width = max(len(f"{v:.{prec}e}") for v in vals)
+            elif self.int_mode:
+                width = max(len(f"{v:.0f}") for v in vals) + 1
+            else:
+                width = max(len(f"{v:.{prec}f}") for v in vals)
+            self.max_width = max(self.max_width, width)
 
     def width(self) -> int:
         return self.max_width
@@ -223,6 +217,12 @@ def _add_suffixes(tensor_str: str, suffixes, indent: int, force_newline: bool) -
     return "".join(strs)
 
 
+def _current_cuda_device() -> int:
+    from . import cuda
+
+    return cuda.current_device()
+
+
 def _str(t, *, tensor_contents=None) -> str:
     from ._tensor import Tensor
 
@@ -232,8 +232,14 @@ def _str(t, *, tensor_contents=None) -> str:
     indent = len(prefix)
     suffixes = []
     a = _host(t._data)
-    if t.device.type != "cpu":
-        suffixes.append("device='" + str(t.device) + "'")
+    dev = t.device
+    from .ops.creation import get_default_device
+
+    # PyTorch names the device unless it is the default device type (and, for CUDA, the
+    # current device)
+    if dev.type != get_default_device().type or (
+            dev.type == "cuda" and _current_cuda_device() != dev.index):
+        suffixes.append("device='" + str(dev) + "'")
     dt = t.dtype
     default = _dtype.get_default_dtype()
     has_default_dtype = dt in (default, _dtype.default_complex_dtype(), _dtype.int64,
