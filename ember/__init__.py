@@ -17,6 +17,8 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
                      int, int8, int16, int32, int64, is_complex, is_floating_point, long,
                      promote_types, set_default_dtype, short, uint8)
 from ._tensor import Size, Tensor, is_tensor, strided
+from ._tensor import (channels_last, channels_last_3d, contiguous_format, memory_format,
+                      preserve_format)
 from ._tensor_str import set_printoptions
 from . import autograd
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
@@ -33,6 +35,9 @@ from .ops.reduction import *
 from .ops.shape import *
 
 from . import cuda, linalg
+from . import random
+from .random import (default_generator, fork_rng, get_rng_state, initial_seed, manual_seed, seed,
+                     set_rng_state)
 
 __version__ = "0.1.0"
 from . import nn
