@@ -225,6 +225,11 @@ class Cast(Op, name="ToCopyBackward0"):
 
     @staticmethod
     def backward(ctx, g):
+        if g._data.dtype.kind == "c" and ctx.src.kind != "c":
+            # real -> complex forward: the gradient is the real part (silently, as in PyTorch)
+            from .pointwise import real
+
+            g = real(g)
         return cast(g, ctx.src), None
 
 
