@@ -408,9 +408,11 @@ class Index(Op, name="IndexBackward0"):
         ctx.idx = idx
         ctx.basic = basic
         ctx.unique = unique
+        if type(idx) is Pos:
+            return read_at(array_module(a), a, idx)
         r = a[idx]
         # a basic index yields a view: this op's output must own its memory
-        return r.copy() if basic else r
+        return r.copy() if basic or idx is _ALL else r
 
     @staticmethod
     def backward(ctx, g):
@@ -475,6 +477,7 @@ def _block(idx_shape, src_shape):
 # ---------------------------------------------------------------------------------------------
 
 _K_INT, _K_SLICE, _K_NONE, _K_ELL, _K_BOOL, _K_ARR, _K_MASK = range(7)
+_ALL = (Ellipsis,)  # index_put with only 0-d True masks: every element
 
 _SEQ_WARN = ("Using a non-tuple sequence for multidimensional indexing is deprecated and will be "
              "changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this "
@@ -967,8 +970,7 @@ def _index_put_value(self: Tensor, p: _Plan, value, vt) -> Tensor | object:
     return vt
 
 
-def _set_advanced(self: Tensor, p: _Plan, value, vt, grad: bool,
-                  accumulate: bool = False, name: str = "index_put_") -> Tensor:
+def _set_advanced(self: Tensor, p: _Plan, value, vt, grad: bool) -> None:
     v = _index_put_value(self, p, value, vt)
     if p.view_cls is None:
         target = self
@@ -979,17 +981,11 @@ def _set_advanced(self: Tensor, p: _Plan, value, vt, grad: bool,
     if target is None or not grad:
         _util.check_inplace(self if target is None else target)
         view = self._data[p.basic] if target is None else target._data
-        va = v._data if isinstance(v, Tensor) else v
-        if accumulate:
-            index_add_at(array_module(view), view, _accumulable(p), va)
-        else:
-            view[p.adv] = va
+        view[p.adv] = v._data if isinstance(v, Tensor) else v
         self._bump_version()
-        return self
+        return
     _util.check_inplace(target)
-    idx = _accumulable(p) if accumulate else p.adv
-    _util.inplace(target, IndexPut.apply(target, idx, v, accumulate), name)
-    return self
+    _util.inplace(target, IndexPut.apply(target, p.adv, v, False), "index_put_")
 
 
 def _accumulable(p: _Plan) -> tuple:
@@ -1043,7 +1039,7 @@ def _index_put_plan(self: Tensor, indices, fname: str, method: bool) -> _Plan:
     p.unique = False
     p.noop = select_none
     if not adv:
-        p.adv = (Ellipsis,)
+        p.adv = _ALL
         p.adv_shape = a.shape
         return p
     _advanced(p, adv, a.shape, xp)
@@ -1107,13 +1103,14 @@ class Gather(Op, name="GatherBackward0"):
         return IndexGrad.apply(g, ctx.in_shape, ctx.pos, True), None, None
 
 
-def _check_index_dtype(index: Tensor, msg: str, allowed=_INDEX_DTYPES, exc=RuntimeError):
-    if index._data.dtype not in allowed:
-        raise exc(msg)
+def _check_index_dtype(index: Tensor, msg: str) -> None:
+    if index._data.dtype not in _INDEX_DTYPES:
+        raise RuntimeError(msg)
 
 
 def gather(input, dim, index, *, sparse_grad: bool = False, out=None) -> Tensor:
-    """``torch.gather``: ``out[i][j] = input[index[i][j]][j]`` (for ``dim=0``)."""
+    """``torch.gather``: ``out[i][j] = input[index[i][j]][j]`` (for ``dim=0``). The gradient
+    is always dense (``sparse_grad`` is accepted and ignored: ember has no sparse tensors)."""
     _need_tensor(input, "gather", "input", 1)
     _need_tensor(index, "gather", "index", 3)
     a = input._data
@@ -1295,7 +1292,7 @@ class ScatterLegacyReduce(_ScatterBase, name="torch::autograd::NotImplemented"):
         xp = array_module(a)
         r = _ScatterBase._out(ctx, a)
         _, pos = _scatter_pos(xp, a, index, dim)
-        if isinstance(src, (_ndarray,)) or hasattr(src, "__cuda_array_interface__"):
+        if hasattr(src, "shape"):  # a source array (else a number)
             s1 = src.reshape(_shape1(src.shape))
             block = _block(pos[dim].shape, s1.shape)
             v = s1 if block is None else s1[block]
@@ -1978,6 +1975,14 @@ def _bool_mask(mask, fname: str, msg) -> None:
 def masked_fill(input, mask, value) -> Tensor:
     """``torch.masked_fill``: ``value`` (a number or 0-d tensor) where ``mask`` is True;
     ``input`` and ``mask`` broadcast together."""
+    m, v = _masked_fill_args(input, mask, value)
+    if isinstance(v, Tensor):
+        return MaskedFillTensor.apply(input, m, v)
+    return MaskedFill.apply(input, m, v)
+
+
+def _masked_fill_args(input, mask, value):
+    """Checks; returns the mask array and the value (cast tensor or converted number)."""
     _need_tensor(input, "masked_fill", "input", 1)
     _bool_mask(mask, "masked_fill", lambda d: "masked_fill_ only supports boolean masks, but "
                f"got mask with dtype {_c_name(d)}")
@@ -1992,9 +1997,8 @@ def masked_fill(input, mask, value) -> Tensor:
     _util.broadcast_shapes_or_raise(mask._data.shape, input._data.shape)
     m = _mask_array(mask, input)
     if isinstance(value, Tensor):
-        v = _util.cast(_same_device_value(value, input), input.dtype)
-        return MaskedFillTensor.apply(input, m, v)
-    return MaskedFill.apply(input, m, checked_scalar(value, input.dtype))
+        return m, _util.cast(_same_device_value(value, input), input.dtype)
+    return m, checked_scalar(value, input.dtype)
 
 
 def _mask_array(mask: Tensor, like: Tensor):
@@ -2017,10 +2021,11 @@ def masked_fill_(self, mask, value) -> Tensor:
                                f"broadcast shape {list(shp)}")
     grad = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
     if not grad:
-        r = masked_fill(self, mask, value)  # validates; then write only the masked elements
-        xp = array_module(self._data)
-        m = xp.broadcast_to(_mask_array(mask, self), self._data.shape)
-        self._data[m] = r._data[m]
+        m, v = _masked_fill_args(self, mask, value)
+        a = self._data
+        xp = array_module(a)
+        v = v._data if isinstance(v, Tensor) else xp.asarray(v, dtype=a.dtype)
+        xp.copyto(a, v, where=xp.broadcast_to(m, a.shape))
         self._bump_version()
         return self
     return _util.inplace(self, masked_fill(self, mask, value), "masked_fill_")
