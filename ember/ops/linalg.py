@@ -1809,12 +1809,24 @@ def _cholesky_backward(gl: Tensor, low: Tensor) -> Tensor:
     """A = L L^H: gA = sym(L^-H Phi(L^H gL) L^-1), Phi taking the lower triangle with a halved
     diagonal (Murray, "Differentiation of the Cholesky decomposition", 2016)."""
     n = low._data.shape[-1]
-    phi = _tril(_bmat(_mH(low), gl))
+    m = _bmat(_mH(low), gl)
+    phi = _tril(m)
     phi = phi - 0.5 * phi * _eye(phi, n)
-    # L^-H phi L^-1: two triangular solves
-    x = SolveTriangular.apply(_mH(low), phi, True, False)
-    x = _mH(SolveTriangular.apply(_mH(low), _mH(x), True, False))
-    return 0.5 * (x + _mH(x))
+    if low.is_complex():
+        # PyTorch keeps the imaginary part of diag(L^H gL) out of the symmetrization below
+        from .pointwise import imag
+
+        extra = _diag_embed(_util.cast(imag(_diagonal(m)), m.dtype) * 0.5j)
+    else:
+        extra = None
+
+    def sandwich(p):  # L^-H p L^-1 with two triangular solves
+        x = SolveTriangular.apply(_mH(low), p, True, False)
+        return _mH(SolveTriangular.apply(_mH(low), _mH(x), True, False))
+
+    x = sandwich(phi)
+    r = 0.5 * (x + _mH(x))
+    return r if extra is None else r + sandwich(extra)
 
 
 def _cholesky(A, upper, check, fname):
@@ -2115,7 +2127,7 @@ def _svd_backward(gu, gs, gvh, u, s, vh, m: int, n: int) -> Tensor:
             from .pointwise import imag
 
             t = t + _diag_embed(_util.cast(imag(_diagonal(uhgu)), cdt) * 1j
-                                / _util.cast(2 * s, cdt))
+                                / _util.cast(s, cdt))
         core = t if core is None else core + t
     if gvh is not None:
         gv = _mH(gvh)

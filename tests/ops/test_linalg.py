@@ -894,3 +894,23 @@ def test_two_norm_subgradient_at_zero():
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
     check(lambda lib, t: lib.linalg.vector_norm(t, 2), np.zeros(3, F32))
     check(lambda lib, t: lib.norm(t, dim=1), np.zeros((2, 3), F32))
+
+
+def test_complex_decompositions():
+    rng = np.random.default_rng(3)
+    c = lambda *s: rng.standard_normal(s) + 1j * rng.standard_normal(s)  # noqa: E731
+    h = c(2, 3, 3)
+    h = h @ np.conj(np.swapaxes(h, -1, -2)) + 3 * np.eye(3)
+    check(lambda lib, x: lib.linalg.cholesky(x), h)
+    check(lambda lib, x: (lambda l, v: (l, v.abs()))(*lib.linalg.eigh(x)), h)
+    for a in (c(4, 3), c(3, 3), c(2, 3, 4)):
+        # gauge-invariant functions of the factors: the phase term of the gradient matters
+        check(lambda lib, x: (lambda u, s, vh: ((u * s.unsqueeze(-2).to(u.dtype)) @ vh,
+                                                u[..., :1] @ vh[..., :1, :], s))(
+            *lib.linalg.svd(x, full_matrices=False)), a)
+    check(lambda lib, x: lib.linalg.qr(x)[1].abs(), c(4, 3))
+    check(lambda lib, x: lib.linalg.pinv(x), c(4, 3))
+    check(lambda lib, x: lib.logdet(x), c(3, 3))
+    check(lambda lib, x, y: lib.cholesky_solve(y, x), np.linalg.cholesky(h), c(3, 2))
+    check(lambda lib, x: lib.linalg.vector_norm(x, 2.5, dim=0), c(3, 3))
+    check(lambda lib, x: lib.linalg.matrix_norm(x, "nuc"), c(3, 3))
