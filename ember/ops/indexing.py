@@ -2147,7 +2147,7 @@ def _flat_bounds(xp, ia, n: int) -> None:
                          "elements.")
 
 
-def take(input, index) -> Tensor:
+def take(input, index, *, out=None) -> Tensor:
     """``torch.take``: ``input`` read as 1-d at ``index`` (result has ``index``'s shape)."""
     _need_tensor(input, "take", "input", 1)
     _need_tensor(index, "take", "index", 2)
@@ -2160,7 +2160,8 @@ def take(input, index) -> Tensor:
     if n == 0 and ia.size:
         raise IndexError("take(): tried to take from an empty tensor")
     _flat_bounds(array_module(ia), ia, n)
-    return Take.apply(input, ia)
+    r = Take.apply(input, ia)
+    return r if out is None else write_out(out, r, "take")
 
 
 class Put(Op, name="PutBackward0"):
@@ -2349,6 +2350,10 @@ def _m_masked_select(self, mask) -> Tensor:
     return masked_select(self, mask)
 
 
+def _m_take(self, index) -> Tensor:
+    return take(self, index)
+
+
 def _m_index_copy(self, dim, index, source) -> Tensor:
     return _index_copy(self, dim, index, source, False)
 
@@ -2365,6 +2370,6 @@ METHODS = {
     "index_reduce": _m_index_reduce, "index_reduce_": index_reduce_,
     "masked_fill": masked_fill, "masked_fill_": masked_fill_,
     "masked_select": _m_masked_select, "masked_scatter": masked_scatter,
-    "masked_scatter_": masked_scatter_, "take": take, "take_along_dim": _m_take_along_dim,
+    "masked_scatter_": masked_scatter_, "take": _m_take, "take_along_dim": _m_take_along_dim,
     "put": put, "put_": put_, "nonzero": _m_nonzero, "argwhere": argwhere,
 }

@@ -317,6 +317,34 @@ def test_setitem_scalar_float_into_int_truncates():
 
 
 @needs_torch
+def test_augmented_assignment():
+    def fn(lib, x):
+        y = x * 2
+        y[0] += 1
+        y[:, 1] *= 3
+        y[[0, 0, 2]] += 5  # no accumulation for the repeated row, as in PyTorch
+        y[1:, [True, False, True, False]] -= y[0, :2]
+        return y
+    check(fn, rand(3, 4))
+
+
+@needs_torch
+def test_out_arguments():
+    i = lng([[0, 1, 2, 0]])
+    for fn in (lambda lib, x, s: lib.scatter(x, 0, lib.tensor(i), s, out=lib.empty(0)),
+               lambda lib, x, s: lib.scatter(x, 0, lib.tensor(i), 2.0, out=lib.empty(0)),
+               lambda lib, x, s: lib.scatter_reduce(x, 0, lib.tensor(i), s, "amax",
+                                                    out=lib.empty(0)),
+               lambda lib, x, s: lib.index_reduce(x, 0, lib.tensor([2]), s, "prod",
+                                                  out=lib.empty(0)),
+               lambda lib, x, s: lib.take(x, lib.tensor([[0, 11]]), out=lib.empty(0))):
+        check(fn, Const(rand(3, 4)), Const(rand(1, 4)))
+    same_message(lambda lib, x, s: lib.gather(x.requires_grad_(), 0, lib.tensor(i),
+                                              out=lib.empty(0)),
+                 rand(3, 4), Const(rand(1, 4)))
+
+
+@needs_torch
 def test_setitem_repeated_index_value_grad():
     # every duplicate receives the gradient of the element (PyTorch's index_put backward)
     check(_setter(lambda lib: [0, 0], lambda lib, v: v[:2]), rand(3, 4), rand(2, 4))
