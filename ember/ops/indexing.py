@@ -83,7 +83,9 @@ def flat_offsets(xp, shape, items, nonneg: bool = False):
     total = None
     for d in adv:
         a = items[d]
-        if not nonneg and a.dtype.kind != "u":
+        if a.dtype != _I64:
+            a = a.astype(np.int64)  # offsets overflow narrower integers
+        if not nonneg:
             a = xp.where(a < 0, a + shape[d], a)  # negative indices count from the end
         term = a * strides[d] if strides[d] != 1 else a
         total = term if total is None else total + term
