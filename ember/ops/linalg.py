@@ -1289,6 +1289,14 @@ def matrix_power(input, n: int, *, out=None) -> Tensor:
 # decompositions and solvers
 # ---------------------------------------------------------------------------------------------
 
+# LAPACK kernels PyTorch names when a half-precision input reaches them
+_HALF_KERNEL = {"linalg.det": "lu_cpu", "linalg.solve": "lu_cpu", "linalg.solve_ex": "lu_cpu",
+                "linalg.cholesky": "cholesky_cpu", "linalg.cholesky_ex": "cholesky_cpu",
+                "cholesky": "cholesky_cpu", "linalg.qr": "geqrf_cpu",
+                "linalg.svd": "linalg_svd_cpu", "linalg.eig": "linalg_eig_out_cpu",
+                "linalg.eigvals": "linalg_eig_out_cpu"}
+
+
 def _check_float(A: Tensor, fname: str, what: str = "input") -> None:
     """PyTorch's dtype checks of the LAPACK-backed functions."""
     dt = A.dtype
@@ -1296,6 +1304,9 @@ def _check_float(A: Tensor, fname: str, what: str = "input") -> None:
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as {what}. "
                            f"Got {_sname(A)}")
     if A._data.dtype in _HALF:
+        kernel = _HALF_KERNEL.get(fname)
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_sname(A)}\'')
         raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {_sname(A)}")
 
 
@@ -1417,7 +1428,7 @@ def linalg_inv_ex(A, *, check_errors: bool = False, out=None):
     """``torch.linalg.inv_ex``: ``(inverse, info)``; ``info[i] > 0`` marks singular matrices."""
     from .. import return_types
 
-    _check_la(A, "linalg.inv_ex")
+    _check_la(A, "linalg.inv")
     inv_, info = Inv.apply(A, check_errors)
     if out is not None:
         write_out(out[0], inv_, "linalg_inv_ex")
@@ -1518,7 +1529,7 @@ def linalg_solve_ex(A, B, *, left: bool = True, check_errors: bool = False, out=
     """``torch.linalg.solve_ex``: ``(result, info)``."""
     from .. import return_types
 
-    x, info = _solve(A, B, left, check_errors, "linalg.solve_ex")
+    x, info = _solve(A, B, left, check_errors, "linalg.solve")
     if out is not None:
         write_out(out[0], x, "linalg_solve_ex")
         write_out(out[1], info, "linalg_solve_ex")
@@ -1845,7 +1856,7 @@ def linalg_cholesky_ex(A, *, upper: bool = False, check_errors: bool = False, ou
     """``torch.linalg.cholesky_ex``: ``(L, info)``, ``info > 0`` for failed matrices."""
     from .. import return_types
 
-    L, info = _cholesky(A, upper, check_errors, "linalg.cholesky_ex")
+    L, info = _cholesky(A, upper, check_errors, "linalg.cholesky")
     if out is not None:
         write_out(out[0], L, "linalg_cholesky_ex")
         write_out(out[1], info, "linalg_cholesky_ex")
@@ -1871,7 +1882,10 @@ def cholesky(input, upper: bool = False, *, out=None) -> Tensor:
                       "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
                       "This transform will produce equivalent results for all valid (symmetric "
                       "positive definite) inputs.", UserWarning, stacklevel=2)
-    _check_la(input, "cholesky")
+    _check_tensor(input, "cholesky")
+    _check_square(input, "cholesky")
+    if input._data.dtype.kind not in "fc" or input._data.dtype in _HALF:
+        raise NotImplementedError(f'"cholesky_cpu" not implemented for \'{_sname(input)}\'')
     r = CholeskyOld.apply(input, bool(upper), True, "cholesky")[0]
     return r if out is None else write_out(out, r, "cholesky")
 
@@ -1930,7 +1944,9 @@ def cholesky_solve(input, input2, upper: bool = False, *, out=None) -> Tensor:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{_sname(input)} and A of type {_sname(input2)} instead.")
     _check_square(input2, "cholesky_solve", "A")
-    _check_float(input2, "cholesky_solve")
+    if input2._data.dtype.kind not in "fc" or input2._data.dtype in _HALF:
+        raise NotImplementedError(f'"cholesky_solve_cpu" not implemented for '
+                                  f"'{_sname(input2)}'")
     _util.check_same_device(input, input2)
     if input._data.shape[-2] != input2._data.shape[-1]:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is "
@@ -1948,6 +1964,9 @@ def cholesky_inverse(input, upper: bool = False, *, out=None) -> Tensor:
         raise RuntimeError("cholesky_inverse: The input tensor input must have at least 2 "
                            "dimensions.")
     _check_square(input, "cholesky_inverse", "input")
+    if input._data.dtype.kind not in "fc" or input._data.dtype in _HALF:
+        raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
+                                  f"'{_sname(input)}'")
     n = input._data.shape[-1]
     eye = _shape.expand(_eye(input, n), input._data.shape)
     r = cholesky_solve(eye, input, upper)
@@ -2306,7 +2325,7 @@ def _check_eig(A, fname):
     if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"Unknown Complex ScalarType for {_sname(A)}")
     if A._data.dtype in _HALF:
-        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {_sname(A)}")
+        raise NotImplementedError(f'"linalg_eig_out_cpu" not implemented for \'{_sname(A)}\'')
 
 
 def linalg_eig(A, *, out=None):
@@ -2499,7 +2518,7 @@ def linalg_matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=
     if A._data.dtype.kind not in "fc" or A._data.dtype in _HALF:
         raise RuntimeError("This function doesn't handle types other than float and double")
     if A._data.ndim < 2:
-        raise RuntimeError("linalg.matrix_rank: The input tensor input must have at least 2 "
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 "
                            "dimensions.")
     if tol is not None:
         atol = tol
@@ -2524,7 +2543,7 @@ def linalg_cond(A, p=None, *, out=None) -> Tensor:
     _check_tensor(A, "cond")
     if p not in _COND_ORDS or isinstance(p, bool):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    _check_la(A, "linalg.cond", square=False)
+    _check_la(A, "linalg.svd" if p in (None, 2, -2) else "linalg.inv", square=False)
     if p in (None, 2, -2):
         s = linalg_svdvals(A)
         hi, lo = s[..., 0], s[..., -1]
@@ -2849,6 +2868,8 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dty
         return linalg_vector_norm(A, 2, (d0, d1), keepdim, out=out)
     nd = A._data.ndim
     if ord in ("nuc", 2, -2):
+        if A._data.dtype in _HALF:
+            raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {_sname(A)}")
         rest = [i for i in range(nd) if i not in (d0, d1)]
         s = linalg_svdvals(_shape.permute(A, rest + [d0, d1]))
         if ord == 2 and s._data.shape[-1] == 0:  # PyTorch: 0 (and no graph) for empty matrices

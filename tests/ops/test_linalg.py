@@ -914,3 +914,34 @@ def test_complex_decompositions():
     check(lambda lib, x, y: lib.cholesky_solve(y, x), np.linalg.cholesky(h), c(3, 2))
     check(lambda lib, x: lib.linalg.vector_norm(x, 2.5, dim=0), c(3, 3))
     check(lambda lib, x: lib.linalg.matrix_norm(x, "nuc"), c(3, 3))
+
+
+_DTYPE_FNS = {
+    "det": lambda L, a: L.linalg.det(a), "slogdet": lambda L, a: L.linalg.slogdet(a),
+    "cholesky": lambda L, a: L.linalg.cholesky(a),
+    "cholesky_ex": lambda L, a: L.linalg.cholesky_ex(a),
+    "qr": lambda L, a: L.linalg.qr(a), "svd": lambda L, a: L.linalg.svd(a),
+    "svdvals": lambda L, a: L.linalg.svdvals(a), "eigh": lambda L, a: L.linalg.eigh(a),
+    "eigvalsh": lambda L, a: L.linalg.eigvalsh(a), "eig": lambda L, a: L.linalg.eig(a),
+    "solve": lambda L, a: L.linalg.solve(a, a), "solve_ex": lambda L, a: L.linalg.solve_ex(a, a),
+    "inv": lambda L, a: L.linalg.inv(a), "inv_ex": lambda L, a: L.linalg.inv_ex(a),
+    "lstsq": lambda L, a: L.linalg.lstsq(a, a), "rank": lambda L, a: L.linalg.matrix_rank(a),
+    "solve_triangular": lambda L, a: L.linalg.solve_triangular(a, a, upper=True),
+    "cond": lambda L, a: L.linalg.cond(a), "cond1": lambda L, a: L.linalg.cond(a, 1),
+    "matrix_exp": lambda L, a: L.linalg.matrix_exp(a), "pinv": lambda L, a: L.linalg.pinv(a),
+    "vector_norm": lambda L, a: L.linalg.vector_norm(a),
+    "nuc": lambda L, a: L.linalg.matrix_norm(a, "nuc"), "logdet": lambda L, a: L.logdet(a),
+    "cholesky_solve": lambda L, a: L.cholesky_solve(a, a),
+    "cholesky_inverse": lambda L, a: L.cholesky_inverse(a),
+    "matrix_power": lambda L, a: L.linalg.matrix_power(a, -2),
+}
+
+
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.int32, np.bool_])
+def test_dtype_errors(dtype):
+    a = Const(np.eye(3, dtype=dtype))
+    for name, fn in _DTYPE_FNS.items():
+        if dtype == np.float16 and name in ("matrix_exp", "vector_norm"):
+            continue  # both accept half (ember computes matrix_exp in float32)
+        same_message(fn, a)
