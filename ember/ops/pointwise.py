@@ -42,7 +42,9 @@ __all__ = [
     "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor",
     "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
     "bitwise_left_shift", "bitwise_right_shift", "where", "clamp", "clip", "clamp_min",
-    "clamp_max", "lerp", "addcmul", "addcdiv", "isclose", "allclose", "equal",
+    "clamp_max", "lerp", "addcmul", "addcdiv", "isclose", "allclose", "equal", "ldexp",
+    "nextafter", "gcd", "lcm", "frexp", "mvlgamma", "conj_physical", "resolve_conj",
+    "resolve_neg", "is_conj", "is_neg",
 ]
 
 _ndarray = np.ndarray
@@ -2071,6 +2073,165 @@ def heaviside(input, values, *, out=None) -> Tensor:
     return _ret(Heaviside.apply(x, v), out, "heaviside")
 
 
+class Ldexp(_FloatBinary, name="LdexpBackward0"):
+    _fn = staticmethod(lambda xp, a, b: a * xp.exp2(b))
+    _kernel = "ldexp_{dev}"
+    _complex = True
+
+    @staticmethod
+    def _save(ctx, a, b, r):
+        ctx.save_for_backward(b, r)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, r = ctx.saved_tensors
+        e = ctx._edges
+        return (g * exp2(y) if e[0] else None), (g * _conj(r * _LN2) if e[1] else None)
+
+
+ldexp = _tensor_binary(Ldexp, "ldexp", floating=True)
+
+
+class Nextafter(_FloatBinary, name="NextafterBackward0"):
+    _fn = staticmethod(lambda xp, a, b: xp.nextafter(a, b))
+    _kernel = "nextafter_{dev}"
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        e = ctx._edges
+        # PyTorch passes the gradient through except where input == other (result = other)
+        return (_where_const(x._data != y._data, g) if e[0] else None), \
+            (_zeros(g) if e[1] else None)
+
+
+nextafter = _tensor_binary(Nextafter, "nextafter")
+
+
+class _IntBinary(Op):
+    _fn = None
+    _kernel = ""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        cls = type(ctx)
+        if a.dtype.kind not in "iu":
+            raise _not_impl(cls._kernel, a.dtype, a)
+        return _arr(cls._fn(array_module(a), a, b))
+
+
+class Gcd(_IntBinary, name="GcdBackward0"):
+    _fn = staticmethod(lambda xp, a, b: xp.gcd(a, b))
+    _kernel = "gcd_{dev}"
+
+
+class Lcm(_IntBinary, name="LcmBackward0"):
+    _fn = staticmethod(lambda xp, a, b: xp.lcm(a, b).astype(a.dtype))
+    _kernel = "lcm_{dev}"
+
+
+gcd = _tensor_binary(Gcd, "gcd")
+lcm = _tensor_binary(Lcm, "lcm")
+
+
+class Frexp(Op, name="FrexpBackward0"):
+    @staticmethod
+    def forward(ctx, a):
+        m, ex = array_module(a).frexp(a)
+        ex = _arr(ex).astype(np.int32)
+        if ctx._edges:
+            ctx.save_for_backward(ex)
+            ctx.mark_non_differentiable(ex)
+        return _arr(m), ex
+
+    @staticmethod
+    def backward(ctx, gm, ge):
+        (ex,) = ctx.saved_tensors
+        # x = m * 2^e with e piecewise constant: dm/dx = 2^-e
+        return gm * exp2(cast(-ex, gm.dtype))
+
+
+def frexp(input, *, out=None):
+    """``torch.frexp``: (mantissa, exponent) with ``input = mantissa * 2 ** exponent``,
+    mantissa in [0.5, 1) in magnitude and an int32 exponent."""
+    from .. import return_types
+
+    x = _check_tensor(input, "frexp")
+    if not _is_float_np(x._data.dtype) or x._data.dtype.kind == "c":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, ex = Frexp.apply(x)
+    if out is None:
+        return return_types.frexp((m, ex))
+    om, oe = out
+    return return_types.frexp_out((write_out(om, m, "frexp"), write_out(oe, ex, "frexp")))
+
+
+class Mvlgamma(Op, name="MvlgammaBackward0"):
+    @staticmethod
+    def forward(ctx, a, p):
+        if ctx._edges:
+            ctx.save_for_backward(a)
+            ctx.p = p
+
+        def f(xp, v):
+            r = xp.zeros_like(v)
+            for i in range(p):
+                r = r + _special.lgamma(v - 0.5 * i)
+            return r + (p * (p - 1) / 4.0) * math.log(math.pi)
+
+        return _opmath(f, a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = digamma(x)
+        for i in range(1, ctx.p):
+            d = d + digamma(x - 0.5 * i)
+        return g * d, None
+
+
+def mvlgamma(input, p: int, *, out=None) -> Tensor:
+    """``torch.mvlgamma``: log of the multivariate gamma function of dimension ``p``,
+    ``sum_i lgamma(x - i/2) + p (p - 1) / 4 log(pi)``."""
+    x = _check_tensor(input, "mvlgamma")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    _no_complex(x, "mvlgamma")
+    return _ret(Mvlgamma.apply(_to_float(x), int(p)), out, "mvlgamma")
+
+
+class ConjPhysical(Conj, name="ConjPhysicalBackward0"):
+    pass
+
+
+def conj_physical(input, *, out=None) -> Tensor:
+    """``torch.conj_physical``: a conjugated copy (real tensors are returned as they are)."""
+    x = _check_tensor(input, "conj_physical")
+    if x._data.dtype.kind != "c":
+        return _ret(x, out, "conj_physical") if out is not None else x
+    return _ret(ConjPhysical.apply(x), out, "conj_physical")
+
+
+def resolve_conj(input) -> Tensor:
+    """``torch.resolve_conj``: ember never defers conjugation, so ``input`` itself."""
+    return _check_tensor(input, "resolve_conj")
+
+
+def resolve_neg(input) -> Tensor:
+    """``torch.resolve_neg``: ember never defers negation, so ``input`` itself."""
+    return _check_tensor(input, "resolve_neg")
+
+
+def is_conj(input) -> bool:
+    """``torch.is_conj``: always False (ember has no lazy conjugate bit)."""
+    return False
+
+
+def is_neg(input) -> bool:
+    """``torch.is_neg``: always False (ember has no lazy negative bit)."""
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 # comparisons, logical and bitwise ops
 # ---------------------------------------------------------------------------------------------
@@ -2888,7 +3049,8 @@ _BINARY_INPLACE = [
     "fmod", "remainder", "floor_divide", "hypot", "atan2", "arctan2", "copysign", "xlogy",
     "heaviside", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le",
-    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "pow",
+    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "pow", "ldexp",
+    "nextafter", "gcd", "lcm",
 ]
 
 _g = globals()
@@ -2904,6 +3066,10 @@ clamp_max_ = _clamp_max_
 logit_ = _logit_
 nan_to_num_ = _nan_to_num_
 xlogy_ = _binary_ip(xlogy, "xlogy_")
+ldexp_ = _binary_ip(ldexp, "ldexp_")
+gcd_ = _binary_ip(gcd, "gcd_")
+lcm_ = _binary_ip(lcm, "lcm_")
+conj_physical_ = _ip(conj_physical, "conj_physical_")
 
 METHODS = {
     "add": add, "add_": add_, "sub": sub, "sub_": sub_, "subtract": sub, "subtract_": sub_,
@@ -2921,7 +3087,11 @@ METHODS = {
     "fmin": fmin, "logaddexp": logaddexp, "logaddexp2": logaddexp2, "lerp": lerp,
     "lerp_": _lerp_, "addcmul": addcmul, "addcmul_": _addcmul_, "addcdiv": addcdiv,
     "addcdiv_": _addcdiv_, "where": _where_method, "isclose": isclose, "allclose": allclose,
-    "equal": equal, "i0": i0, "i0_": _g["i0_"],
+    "equal": equal, "i0": i0, "i0_": _g["i0_"], "frexp": frexp, "mvlgamma": mvlgamma,
+    "mvlgamma_": _ip(mvlgamma, "mvlgamma_"), "conj_physical": conj_physical,
+    "conj_physical_": _ip(conj_physical, "conj_physical_"), "resolve_conj": resolve_conj,
+    "resolve_neg": resolve_neg, "is_conj": is_conj, "is_neg": is_neg,
+    "__div__": _op_or_notimpl(div),
     "__add__": _op_or_notimpl(add), "__radd__": _rop(add), "__iadd__": _iop(np.add, add, "add_"),
     "__sub__": _op_or_notimpl(sub), "__rsub__": _op_or_notimpl(rsub),
     "__isub__": _iop(np.subtract, sub, "sub_"),
@@ -2959,5 +3129,5 @@ del _g, _name
 
 __all__ += [n + "_" for n in _TORCH_INPLACE] + [
     "relu_", "round_", "clamp_", "clip_", "clamp_min_", "clamp_max_", "logit_", "nan_to_num_",
-    "xlogy_",
+    "xlogy_", "ldexp_", "gcd_", "lcm_", "conj_physical_",
 ]

@@ -928,6 +928,73 @@ def test_isclose_allclose_equal():
 
 
 # ---------------------------------------------------------------------------------------------
+# the rest of PyTorch's pointwise namespace
+# ---------------------------------------------------------------------------------------------
+
+def test_ldexp_nextafter_gcd_lcm():
+    check(lambda lib, x, e: lib.ldexp(x, e), arr(3, 4), arr(4, lo=-3, hi=3))
+    # PyTorch's own gradient is 0 for negative integer exponents (it forms 2 ** e in integers);
+    # ember's is 2 ** e
+    e = arr(4, lo=-3, hi=3, dtype=np.int64)
+    check(lambda lib, x, e: lib.ldexp(x, e), arr(3, 4), e, grad=False)
+    x = ember.tensor(arr(3, 4), requires_grad=True)
+    ember.ldexp(x, ember.tensor(e)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(2.0 ** e, (3, 4)))
+    check(lambda lib, x, e: lib.ldexp(x, e), arr(3, lo=-3, hi=3, dtype=np.int64),
+          arr(3, lo=-3, hi=3, dtype=np.int64), grad=False)
+    check(lambda lib, x, e: (x * 1).ldexp_(e), arr(3, 4), arr(4, lo=-3, hi=3))
+    check_raises(lambda lib, x: lib.ldexp(x, 2), arr(3), match="must be Tensor")
+    gradgradcheck(ember.ldexp, arr(3, dtype=np.float64), arr(3, dtype=np.float64))
+    special = np.array([0.0, -0.0, 1.0, np.inf, -np.inf, np.nan, 1e-40], dtype=np.float32)
+    check(lambda lib, x, y: lib.nextafter(x, y), special, special[::-1].copy())
+    check(lambda lib, x, y: lib.nextafter(x, y), arr(3), arr(3, dtype=np.float64), grad=False)
+    check_raises(lambda lib, x: lib.nextafter(x, x), np.array([1, 2]), match="nextafter_cpu")
+    a = np.array([[12, -4, 0, 7]])
+    b = np.array([[18], [6], [0]])
+    for name in ["gcd", "lcm"]:
+        check(lambda lib, x, y, name=name: getattr(lib, name)(x, y), a, b, grad=False)
+        check(lambda lib, x, y, name=name: getattr(x, name + "_")(y), a.astype(np.int8),
+              np.array([100, 3, 5, 9], dtype=np.int8), grad=False)
+        check_raises(lambda lib, x, name=name: getattr(lib, name)(x, x), arr(3),
+                     match=f"{name}_cpu")
+
+
+def test_frexp():
+    x = np.array([0.0, -0.0, 1.5, -3.0, 0.3, 1e-40, np.inf, np.nan], dtype=np.float32)
+    check(lambda lib, t: lib.frexp(t), x)
+    check(lambda lib, t: t.frexp(), arr(3, 4, lo=-50, hi=50, dtype=np.float64))
+    check(lambda lib, t: lib.frexp(t.half()), arr(5, lo=-50, hi=50), grad=False)
+    check(lambda lib, t: lib.frexp(t, out=(lib.empty(8), lib.empty(8, dtype=lib.int32))), x,
+          grad=False)
+    r = ember.frexp(ember.tensor([1.0]))
+    assert r.mantissa.item() == 0.5 and r.exponent.dtype is ember.int32
+    check_raises(lambda lib, t: lib.frexp(t), np.array([1, 2]), match="floating-point")
+
+
+def test_mvlgamma():
+    x = arr(3, 4, lo=2.0, hi=6.0)
+    for p in (1, 2, 3, 5):
+        check(lambda lib, t, p=p: lib.mvlgamma(t, p), x)
+        check(lambda lib, t, p=p: t.mvlgamma(p), x.astype(np.float64), rtol=1e-12, atol=1e-12,
+              grad_rtol=1e-8)
+    check(lambda lib, t: (t * 1).mvlgamma_(2), x)
+    check(lambda lib, t: lib.mvlgamma(t, 2), np.array([2, 3]), grad=False)
+    check_raises(lambda lib, t: lib.mvlgamma(t, 0), x, match="greater than or equal to 1")
+    gradgradcheck(lambda t: ember.mvlgamma(t, 3), arr(4, lo=2, hi=5, dtype=np.float64))
+
+
+def test_conj_physical_and_lazy_bits():
+    z = np.array([1 + 2j, -3j], dtype=np.complex64)
+    check(lambda lib, t: lib.conj_physical(t), z)
+    check(lambda lib, t: lib.conj_physical(t), arr(3))
+    check(lambda lib, t: (t * 1).conj_physical_(), z)
+    for lib in (torch, ember):
+        t = lib.tensor([1.0])
+        assert lib.resolve_conj(t) is t and lib.resolve_neg(t) is t
+        assert not lib.is_conj(t) and not t.is_neg()
+
+
+# ---------------------------------------------------------------------------------------------
 # API surface
 # ---------------------------------------------------------------------------------------------
 
