@@ -796,7 +796,7 @@ class Cross(Op, name="LinalgCrossBackward0"):
             ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
         ctx.dim = dim
         xp = array_module(a)
-        shape = xp.broadcast_shapes(a.shape, b.shape)
+        shape = np.broadcast_shapes(a.shape, b.shape)
         a, b = xp.broadcast_to(a, shape), xp.broadcast_to(b, shape)
         if a.dtype in _HALF:
             return xp.cross(a.astype(np.float32), b.astype(np.float32), axis=dim).astype(a.dtype)
@@ -1451,13 +1451,24 @@ def inverse(input, *, out=None) -> Tensor:
 
 # --- solve ------------------------------------------------------------------------------------
 
+def _bcast_batch(a, b):
+    """Broadcast the batch dims of two stacks of matrices explicitly (CuPy's solvers, unlike
+    NumPy's, do not broadcast)."""
+    if a.shape[:-2] == b.shape[:-2]:
+        return a, b
+    xp = array_module(a)
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:])
+
+
 class Solve(Op, name="LinalgSolveExBackward0"):
     """``A X = B`` for batches of matrices ``B`` (vector right-hand sides are unsqueezed by the
     caller); batch dims broadcast."""
 
     @staticmethod
-    def forward(ctx, a, b, check):
-        xp = array_module(a)
+    def forward(ctx, a_in, b_in, check):
+        xp = array_module(a_in)
+        a, b = _bcast_batch(a_in, b_in)
         info = None
         try:
             x = xp.linalg.solve(a, b)
@@ -1476,7 +1487,7 @@ class Solve(Op, name="LinalgSolveExBackward0"):
         info = xp.asarray(info)
         e = ctx._edges
         if e:
-            ctx.save_for_backward(a, x if e[0] else None)
+            ctx.save_for_backward(a_in, x if e[0] else None)
         ctx.mark_non_differentiable(info)
         return x, info
 
@@ -1552,7 +1563,7 @@ def _substitute(t, b, upper: bool):
     """Back/forward substitution (division by a zero pivot gives inf/nan as in LAPACK's
     ``trsm``); only used when the solver refuses an exactly singular triangle."""
     xp = array_module(t)
-    shape = xp.broadcast_shapes(t.shape[:-2], b.shape[:-2])
+    shape = np.broadcast_shapes(t.shape[:-2], b.shape[:-2])
     n = t.shape[-1]
     t = xp.broadcast_to(t, shape + t.shape[-2:])
     x = xp.array(xp.broadcast_to(b, shape + b.shape[-2:]), dtype=xp.result_type(t, b))
@@ -1572,10 +1583,10 @@ class SolveTriangular(Op, name="LinalgSolveTriangularBackward0"):
 
     @staticmethod
     def forward(ctx, a, b, upper, unit):
-        t = _tri_arrays(a, upper, unit)
+        t, bb = _bcast_batch(_tri_arrays(a, upper, unit), b)
         xp = array_module(a)
         try:
-            x = xp.linalg.solve(t, b)
+            x = xp.linalg.solve(t, bb)
         except np.linalg.LinAlgError:
             x = _substitute(t, b, upper)
         e = ctx._edges
@@ -1896,8 +1907,9 @@ class CholeskySolve(Op, name="CholeskySolveBackward0"):
     triangle): gL = (gA + gA^H) L with gA = -gB X^H."""
 
     @staticmethod
-    def forward(ctx, b, f, upper):
-        xp = array_module(f)
+    def forward(ctx, b_in, f_in, upper):
+        xp = array_module(f_in)
+        f, b = _bcast_batch(f_in, b_in)
         fh = f.conj().swapaxes(-1, -2)
         try:
             if upper:
@@ -1912,7 +1924,7 @@ class CholeskySolve(Op, name="CholeskySolveBackward0"):
             x = _substitute(_tri_arrays(lo.conj().swapaxes(-1, -2), True, False), y, True)
         e = ctx._edges
         if e:
-            ctx.save_for_backward(f, x if e[1] else None)
+            ctx.save_for_backward(f_in, x if e[1] else None)
         ctx.upper = upper
         return x
 
