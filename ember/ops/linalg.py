@@ -141,13 +141,6 @@ def _diagonal(m: Tensor) -> Tensor:
     return _sum(m * _eye(m, n), -1)
 
 
-def _scale(t: Tensor, s) -> Tensor:
-    """``t * s`` for a Python number, skipping the multiplication by one."""
-    if isinstance(s, complex):
-        return t * s
-    return t if s == 1 else t * s
-
-
 def _prod(s) -> int:
     n = 1
     for k in s:
@@ -410,12 +403,6 @@ def _rmatmul(self, other):
             return matmul(as_tensor(other), self)
         return NotImplemented
     return matmul(other, self)
-
-
-def _imatmul(self, other):
-    """``a @= b``: in-place matmul (PyTorch requires the result to keep ``a``'s shape)."""
-    check_inplace(self)
-    return inplace(self, matmul(self, other), "matmul_")
 
 
 class Bmm(Op, name="BmmBackward0"):
@@ -698,14 +685,6 @@ def outer(input, vec2, *, out=None) -> Tensor:
 def ger(input, vec2, *, out=None) -> Tensor:
     """``torch.ger``: the old name of ``outer``."""
     return outer(input, vec2, out=out)
-
-
-def _dims_list(d, nd: int) -> list:
-    if isinstance(d, Tensor):
-        d = d.tolist()
-    if isinstance(d, (int, np.integer)):
-        d = [d]
-    return [_util.wrap_dim(int(k), nd) for k in d]
 
 
 def tensordot(a, b, dims=2, out=None) -> Tensor:
@@ -2996,5 +2975,5 @@ METHODS = {
     "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse, "qr": qr,
     "svd": _tensor_svd, "pinverse": pinverse, "triangular_solve": triangular_solve,
     "dist": dist,
-    "__matmul__": matmul, "__rmatmul__": _rmatmul, "__imatmul__": _imatmul,
+    "__matmul__": matmul, "__rmatmul__": _rmatmul,
 }

@@ -94,6 +94,19 @@ def test_matmul_noncontiguous_and_dtypes():
           R(4, 2, dtype=np.float16), atol=1e-2, rtol=1e-2)
 
 
+def test_bfloat16_products_and_rebinding_matmul():
+    x, y = R(2, 3, 4), R(4, 5)
+    for f in (lambda lib, a, b: a @ b, lambda lib, a, b: lib.einsum("bij,jk->bik", a, b)):
+        e = f(ember, ember.tensor(x).bfloat16(), ember.tensor(y).bfloat16())
+        t = f(torch, torch.tensor(x).bfloat16(), torch.tensor(y).bfloat16())
+        assert e.dtype == ember.bfloat16
+        np.testing.assert_allclose(to_numpy(e), t.float().numpy(), rtol=1e-2, atol=1e-2)
+    a = ember.tensor(R(3, 3))
+    b = a
+    a @= ember.eye(3)  # PyTorch has no in-place matmul: `@=` rebinds to a new tensor
+    assert a is not b
+
+
 def test_matmul_grad_fns_and_out():
     a, b = E(R(3, 4)), E(R(4, 5))
     assert type((a @ b).grad_fn).__name__ == "MmBackward0"
