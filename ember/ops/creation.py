@@ -707,17 +707,18 @@ def _overflow(d) -> RuntimeError:
 
 def check_fill_value(value, npd: np.dtype, d) -> None:
     """PyTorch's check before a Python number is stored as dtype ``d``: integers must fit
-    (unsigned types also take values down to -max, which wrap), float32 must not overflow to
-    inf, complex values need a complex dtype; bool, 16-bit floats and float64 take anything."""
+    (unsigned types also take values down to -max, which wrap), finite values must not
+    overflow float16/bfloat16/float32, complex values need a complex dtype; bool and float64
+    take anything. (PyTorch skips the check for one-element tensors; ember always checks.)"""
     if isinstance(value, (complex, np.complexfloating)) and npd.kind != "c":
         if value.imag != 0 and npd.kind != "b":
             raise _overflow(d)
         value = value.real
-    if npd.kind == "b" or npd.kind == "c" or npd.itemsize <= 2 or npd == np.float64:
+    if npd.kind in "bc" or npd == np.float64:
         return
-    if npd.kind == "f":
+    if npd.kind == "f" or npd == _dtype._BF16_NP:
         v = float(value)
-        if math.isfinite(v) and abs(v) > float(np.finfo(npd).max):
+        if math.isfinite(v) and abs(v) > float(_dtype.finfo(d).max):
             raise _overflow(d)
         return
     if isinstance(value, (float, np.floating)):

@@ -126,7 +126,6 @@ def _open_uniform(rng, shape, work):
     """Uniform on (0, 1] in dtype ``work`` (safe to take the log of)."""
     u = rng.random(shape, dtype=work)
     array_module(u).subtract(1.0, u, out=u)
-    u *= -1.0
     return u
 
 
@@ -277,6 +276,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     elif high is None:
         low, high = 0, low  # randint(high, size=...)
     if size is None:
+        if isinstance(high, (numbers.Integral, Tensor)):
+            raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, "
+                            f"not {type(high).__name__}")
         raise TypeError("randint() missing required argument 'size'")
     if isinstance(size, (numbers.Integral, Tensor)):
         raise TypeError(f"randint(): argument 'size' (position {2 if low == 0 else 3}) must be "
@@ -614,6 +616,9 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
                         f"{type(input).__name__}")
     npd = input._data.dtype
     shape = input._data.shape
+    if out is not None and not isinstance(out, Tensor):
+        raise TypeError(f"bernoulli(): argument 'out' must be Tensor, not {type(out).__name__}")
+    out_npd = npd if out is None else out._data.dtype
     rng = rng_for(input.device, generator)
     if p is None:
         if not _is_float(npd):
@@ -621,16 +626,22 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
                                    else "bernoulli_tensor_cpu_p_", input.dtype)
         _check_p_tensor(input)
         with _backend.on_device(input.device):
-            arr = _bernoulli_array(rng, shape, input._data, npd, npd)
-        res = _sampled(BernoulliBackward0, (input,), arr)
+            arr = _bernoulli_array(rng, shape, input._data, npd, out_npd)
+        op = BernoulliBackward0
     else:
         if npd.kind == "c":
             raise _not_implemented("bernoulli_scalar_cpu_", input.dtype)
         p = _check_p_scalar(_scalar(p, "bernoulli", "p"))
         with _backend.on_device(input.device):
-            arr = _bernoulli_array(rng, shape, p, npd if _is_float(npd) else _F64, npd)
-        res = _sampled(_NoDerivative, (input,), arr)
-    return res if out is None else _util.write_out(out, res, "bernoulli")
+            arr = _bernoulli_array(rng, shape, p, npd if _is_float(npd) else _F64, out_npd)
+        op = _NoDerivative
+    if out is not None:
+        if _state.enabled and input._rg:
+            raise RuntimeError("bernoulli(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+        return _store_out(out, arr, "bernoulli")
+    return _sampled(op, (input,), arr)
 
 
 def poisson(input, generator=None) -> Tensor:
