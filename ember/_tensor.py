@@ -123,6 +123,7 @@ class Tensor:
     _vc = None  # version counter shared with views: a one-element list, created on demand
     _base = None  # the tensor this one is a view of
     _view_fn = None  # how to rebuild this view from _base: (parent_fn, op_class, args)
+    _gf_ver = -1  # version of the base when this view's grad_fn was recorded
     _accum = None  # weak reference to this leaf's AccumulateGrad node
     _retains_grad = False
     _inference = False

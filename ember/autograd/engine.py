@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor
+from .function import refresh_view
 from .grad_mode import state as _state
 from .graph import AccumulateGrad, accumulator
 
@@ -104,6 +105,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     shared: dict = {}
     root_edges = []
     for i, (t, g) in enumerate(zip(roots, root_grads)):
+        if t._view_fn is not None and t._base is not None:
+            refresh_view(t)
         if not t._rg:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn")

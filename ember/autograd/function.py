@@ -84,7 +84,30 @@ def _pack(ctx, args, arrays, outs, out_tensors) -> None:
 def _set_view(out: Tensor, src: Tensor, cls, rest) -> None:
     out._base = src if src._base is None else src._base
     out._view_fn = (src._view_fn, cls, rest)
-    out._vc = src._version_counter()
+    vc = out._vc = src._version_counter()
+    out._gf_ver = vc[0]
+
+
+def refresh_view(t: Tensor) -> None:
+    """Give view ``t`` a current grad_fn if its base was modified in place since ``t``'s
+    grad_fn was recorded (PyTorch regenerates a view's grad_fn the same way)."""
+    vc = t._vc
+    if t._gf_ver == vc[0]:
+        return
+    base = t._base
+    t._gf_ver = vc[0]
+    if not base._rg:
+        return
+    prev = _state.enabled
+    _state.enabled = True
+    try:
+        v = replay_view(t._view_fn, base)
+    finally:
+        _state.enabled = prev
+    t._grad_fn = v._grad_fn
+    t._rg = v._rg
+    if v._out_nr or t._out_nr:
+        t._out_nr = v._out_nr
 
 
 def replay_view(view_fn, base: Tensor) -> Tensor:
@@ -130,6 +153,8 @@ class Op(Node):
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
+                if a._view_fn is not None and a._base is not None:
+                    refresh_view(a)
                 if a._rg:
                     need = True
             else:
@@ -296,6 +321,9 @@ class Function(metaclass=FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls._backward_cls()
+        for a in args:
+            if isinstance(a, Tensor) and a._view_fn is not None and a._base is not None:
+                refresh_view(a)
         need = _state.enabled and any(isinstance(a, Tensor) and a._rg for a in args)
         new_style = cls.setup_context is not Function.setup_context
         ctx._edges = _edges(args) if need else tuple(

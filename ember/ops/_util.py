@@ -406,6 +406,7 @@ def _rebase(target: Tensor, node: Node) -> None:
     target._grad_fn = v._grad_fn
     target._rg = True
     target._out_nr = v._out_nr
+    target._gf_ver = vc[0]
 
 
 class CopySlices(Node):
