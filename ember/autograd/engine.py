@@ -297,11 +297,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     finally:
         _state.enabled = prev_enabled
 
-    if capture is not None and not accumulate:
-        for r in results:
+    if capture is not None:
+        for k, r in enumerate(results):
             if r is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
+                raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
         return tuple(results)
     return None
