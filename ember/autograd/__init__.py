@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from .._tensor import Tensor
@@ -69,6 +70,22 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool):
     return seeds
 
 
+_cycle_warned = False
+
+
+def _warn_create_graph_cycle() -> None:
+    """PyTorch warns once per process: a graph-connected .grad refers back to its leaf."""
+    global _cycle_warned
+    if not _cycle_warned:
+        _cycle_warned = True
+        warnings.warn(
+            "Using backward() with create_graph=True will create a reference cycle between the "
+            "parameter and its gradient which can cause a memory leak. We recommend using "
+            "autograd.grad when creating the graph to avoid this. If you have to use this "
+            "function, make sure to reset the .grad fields of your parameters to None after use "
+            "to break the cycle and avoid the leak.", UserWarning, stacklevel=3)
+
+
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, grad_variables=None, inputs=None) -> None:
     """``torch.autograd.backward``: accumulate d(tensors)/d(leaves) into the leaves' ``.grad``."""
@@ -83,6 +100,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if inputs is not None and len(inputs) == 0:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     seeds = _seed_grads(tensors, grad_tensors, create_graph)
+    if create_graph:
+        _warn_create_graph_cycle()
     results = engine.run_backward(tensors, seeds, retain_graph, create_graph, inputs=inputs,
                                   allow_unused=True, accumulate=True)
     if inputs is not None and results is not None:
