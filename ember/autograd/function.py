@@ -51,6 +51,13 @@ def _edges(args) -> tuple:
     return tuple(out)
 
 
+_INFERENCE_SAVED_MSG = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+
 def _pack(ctx, args, arrays, outs, out_tensors) -> None:
     """Turn what forward saved (arrays) into entries that remember which tensor they came from,
     so backward gets graph-connected tensors and in-place changes are detected."""
@@ -70,6 +77,8 @@ def _pack(ctx, args, arrays, outs, out_tensors) -> None:
             for k, arr in enumerate(arrays):
                 if item is arr and isinstance(args[k], Tensor):
                     t = args[k]
+                    if t._inference:
+                        raise RuntimeError(_INFERENCE_SAVED_MSG)
                     vc = t._version_counter()
                     saved.append(("t", t, vc, vc[0]))
                     break
@@ -86,6 +95,9 @@ def _set_view(out: Tensor, src: Tensor, cls, rest) -> None:
     out._view_fn = (src._view_fn, cls, rest)
     vc = out._vc = src._version_counter()
     out._gf_ver = vc[0]
+    # a view is an inference tensor exactly when its base is (also inside inference mode)
+    if src._inference or out._inference:
+        out._inference = src._inference
 
 
 def refresh_view(t: Tensor) -> None:
@@ -187,7 +199,7 @@ class Op(Node):
             t._grad_fn = None
         if cls.is_view and not ctx._copied:
             _set_view(t, args[0], cls, args[1:])
-        if _state.inference:
+        elif _state.inference:
             t._inference = True
         return t
 
@@ -209,7 +221,7 @@ def _wrap_outputs(cls, ctx, args, arrays, outs, need):
         else:
             t._rg = False
             t._grad_fn = None
-        if _state.inference:
+        if _state.inference and not (cls.is_view and not ctx._copied):
             t._inference = True
         tensors.append(t)
     if any_diff:
@@ -390,6 +402,8 @@ def _pack_function(ctx, args, arrays, out_arrays, out_tensors) -> None:
             vc = item._version_counter()
             saved.append(("o", item._data, k, vc, vc[0]))
         else:
+            if item._inference:
+                raise RuntimeError(_INFERENCE_SAVED_MSG)
             vc = item._version_counter()
             saved.append(("t", item, vc, vc[0]))
     ctx._saved = saved
