@@ -325,6 +325,12 @@ class Tensor:
             return self
         if requires_grad and not (self.is_floating_point() or self.is_complex()):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and self._inference:
+            from .autograd.grad_mode import state
+
+            if not state.inference:
+                raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                                   "InferenceMode is not allowed.")
         self._rg = requires_grad
         return self
 
