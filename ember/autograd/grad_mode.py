@@ -1,11 +1,20 @@
 """Thread-local gradient modes: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
-``inference_mode``, following ``torch.autograd.grad_mode``."""
+``inference_mode``, following ``torch.autograd.grad_mode``.
+
+``state.enabled`` is what ops read to decide whether to record a graph (the engine sets it to
+``create_graph`` while it runs). Inside ``inference_mode`` nothing is recorded even when grad mode
+is switched back on (PyTorch's inference mode excludes autograd altogether), so that case is
+kept apart in ``state.inference_grad``: ``is_grad_enabled()`` reports it, ops never see it.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
 import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -15,6 +24,7 @@ class _State(threading.local):
     # Class attributes are the defaults every new thread starts from, as in PyTorch.
     enabled = True
     inference = False
+    inference_grad = False  # grad mode switched on inside inference mode (records nothing)
     anomaly = False
     anomaly_check_nan = True
 
@@ -23,21 +33,77 @@ state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return state.enabled
+    """Whether gradient recording is on in this thread (``torch.is_grad_enabled``)."""
+    return state.enabled or state.inference_grad
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether this thread is in inference mode (``torch.is_inference_mode_enabled``)."""
     return state.inference
 
 
-class _DecoratorContextManager:
-    """A context manager that also works as a decorator (``@no_grad()`` and ``@no_grad``)."""
+def _snapshot() -> tuple:
+    return state.enabled, state.inference, state.inference_grad
 
-    def __call__(self, func):
-        if inspect.isclass(func):
-            raise RuntimeError("Decorating classes is not supported")
+
+def _restore(saved: tuple) -> None:
+    state.enabled, state.inference, state.inference_grad = saved
+
+
+def _set_grad(mode: bool) -> None:
+    if state.inference:
+        state.inference_grad = mode
+    else:
+        state.enabled = mode
+
+
+def _wrap_generator(make_ctx: Callable, func: Callable) -> Callable:
+    """Run every step of the generator (send, throw, close) inside a fresh context."""
+
+    @functools.wraps(func)
+    def generator_context(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with make_ctx():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_ctx():
+                        gen.close()
+                    raise
+                except BaseException as exc:  # throw() into the generator
+                    with make_ctx():
+                        response = gen.throw(exc)
+                else:
+                    with make_ctx():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator_context
+
+
+class _DecoratorContextManager:
+    """A context manager that also decorates functions and generator functions, entering a
+    fresh copy of itself (``clone()``) on every call, as PyTorch's grad-mode classes do."""
+
+    def __call__(self, orig_func: Callable) -> Callable:
+        if inspect.isclass(orig_func):
+            warnings.warn(
+                "Decorating classes is deprecated and will be disabled in future versions. You "
+                "should only decorate functions or methods. To preserve the current behavior of "
+                "class decoration, you can directly decorate the `__init__` method and nothing "
+                "else.", FutureWarning, stacklevel=2)
+            cls = orig_func
+
+            def func(*args, **kwargs):
+                return cls(*args, **kwargs)
+        else:
+            func = orig_func
         if inspect.isgeneratorfunction(func):
-            return self._wrap_generator(func)
+            return _wrap_generator(self.clone, func)
 
         @functools.wraps(func)
         def decorate_context(*args, **kwargs):
@@ -46,117 +112,106 @@ class _DecoratorContextManager:
 
         return decorate_context
 
-    def _wrap_generator(self, func):
-        @functools.wraps(func)
-        def generator_context(*args, **kwargs):
-            gen = func(*args, **kwargs)
-            try:
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self.clone():
-                            gen.close()
-                        raise
-                    except BaseException as e:  # forward throw() into the generator
-                        with self.clone():
-                            response = gen.throw(e)
-                    else:
-                        with self.clone():
-                            response = gen.send(request)
-            except StopIteration as e:
-                return e.value
-
-        return generator_context
-
     def clone(self):
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
-    """Disable gradient recording inside the block (``torch.no_grad``)."""
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Also usable as a bare decorator: ``@no_grad`` as well as ``@no_grad()``."""
 
-    def __new__(cls, orig_func=None):
-        if orig_func is not None and callable(orig_func):
-            # Bare ``@no_grad`` (without parentheses) decorates the function directly.
-            return cls()(orig_func)
-        return super().__new__(cls)
+    def __new__(cls, orig_func: Callable | None = None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
-    def __init__(self, orig_func=None) -> None:
+
+class no_grad(_NoParamDecoratorContextManager):
+    """Disable gradient recording inside the block or decorated function (``torch.no_grad``).
+
+    Results of ops computed inside have ``requires_grad=False`` even when inputs require grad.
+    """
+
+    def __init__(self, orig_func: Callable | None = None) -> None:
         self.prev = False
 
     def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = False
+        self.prev = is_grad_enabled()
+        _set_grad(False)
 
-    def __exit__(self, *args) -> None:
-        state.enabled = self.prev
+    def __exit__(self, *exc: Any) -> None:
+        _set_grad(self.prev)
 
 
-class enable_grad(_DecoratorContextManager):
-    """Enable gradient recording inside the block (``torch.enable_grad``)."""
+class enable_grad(_NoParamDecoratorContextManager):
+    """Enable gradient recording inside the block or decorated function
+    (``torch.enable_grad``); no effect on recording inside ``inference_mode``."""
 
-    def __new__(cls, orig_func=None):
-        if orig_func is not None and callable(orig_func):
-            return cls()(orig_func)
-        return super().__new__(cls)
-
-    def __init__(self, orig_func=None) -> None:
+    def __init__(self, orig_func: Callable | None = None) -> None:
         self.prev = False
 
     def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = True
+        self.prev = is_grad_enabled()
+        _set_grad(True)
 
-    def __exit__(self, *args) -> None:
-        state.enabled = self.prev
+    def __exit__(self, *exc: Any) -> None:
+        _set_grad(self.prev)
 
 
 class set_grad_enabled(_DecoratorContextManager):
-    """Set gradient recording on or off; takes effect at once, and restores on ``__exit__``."""
+    """``torch.set_grad_enabled(mode)``: takes effect at once when called (so it works as a
+    plain function), and as a context manager or decorator restores the previous mode."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = state.enabled
-        self.mode = bool(mode)
-        state.enabled = self.mode
+        if not isinstance(mode, bool):
+            raise TypeError("set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
+        self.prev = is_grad_enabled()
+        self.mode = mode
+        _set_grad(mode)
 
-    def __call__(self, func):
-        state.enabled = self.prev
-        return super().__call__(func)
+    def __call__(self, orig_func: Callable) -> Callable:
+        # Used as a decorator: the call in __init__ must not change the mode for the caller.
+        _set_grad(self.prev)
+        return super().__call__(orig_func)
 
     def __enter__(self) -> None:
-        state.enabled = self.mode
+        _set_grad(self.mode)
 
-    def __exit__(self, *args) -> None:
-        state.enabled = self.prev
+    def __exit__(self, *exc: Any) -> None:
+        _set_grad(self.prev)
 
-    def clone(self):
+    def clone(self) -> set_grad_enabled:
         return self.__class__(self.mode)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__module__}.{type(self).__qualname__}(mode={self.mode})"
+
+    __str__ = __repr__
 
 
 class inference_mode(_DecoratorContextManager):
-    """``torch.inference_mode``: no graph is recorded and new tensors are inference tensors."""
+    """``torch.inference_mode(mode=True)``: no graph is recorded and tensors created inside are
+    inference tensors. ``inference_mode(False)`` leaves inference mode and turns grad mode on,
+    as PyTorch's does. Also a decorator, with or without parentheses."""
 
-    def __new__(cls, mode=True):
-        if callable(mode) and not isinstance(mode, bool):
-            return cls()(mode)
-        return super().__new__(cls)
+    def __new__(cls, mode: bool = True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
+        self.prev: tuple = ()
 
     def __enter__(self) -> None:
-        self.prev = (state.enabled, state.inference)
+        self.prev = _snapshot()
         if self.mode:
-            state.enabled = False
-            state.inference = True
+            _restore((False, True, False))
         else:
-            state.inference = False
+            _restore((True, False, False))
 
-    def __exit__(self, *args) -> None:
-        state.enabled, state.inference = self.prev
+    def __exit__(self, *exc: Any) -> None:
+        _restore(self.prev)
 
-    def clone(self):
+    def clone(self) -> inference_mode:
         return self.__class__(self.mode)
