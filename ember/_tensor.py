@@ -579,8 +579,11 @@ class Tensor:
         if dtype is None:
             return legacy_type_name(self)
         if isinstance(dtype, str):
+            if dtype.startswith("torch.cuda."):
+                return self.to("cuda", _dtype_from_legacy_name(dtype))
             dtype = _dtype_from_legacy_name(dtype)
-        elif isinstance(dtype, type) and issubclass(dtype, Tensor):
+        elif isinstance(dtype, type):
+            # FloatTensor & co. carry their dtype; Tensor itself means the default dtype
             dtype = getattr(dtype, "_legacy_dtype", _dtype.get_default_dtype())
         return self.to(dtype)
 

@@ -26,7 +26,7 @@ from .._tensor import (
 )
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _state
-from . import _util
+from . import _ranges, _util
 from ._util import write_out
 
 __all__ = [
@@ -175,6 +175,8 @@ def _walk(data):
             d = _scalar_dtype(item)
             if d is None:
                 if isinstance(item, str) and depth:
+                    if item is first:  # PyTorch sees a string as one more dimension
+                        raise ValueError("too many dimensions 'str'")
                     raise TypeError("new(): invalid data type 'str'")
                 raise _bad_leaf(item)
             dt = d if dt is None else _dtype.promote_types(dt, d)
@@ -197,7 +199,7 @@ def _infer_np(data, dtype=None):
     with PyTorch's overflow checks."""
     if isinstance(data, np.ndarray):
         _check_numpy(data)
-        arr = np.array(data, copy=True)
+        arr = _widened(data, copy=True)
         return arr if dtype is None else _cast_checked(arr, _np_dtype(dtype))
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
@@ -279,12 +281,21 @@ def _check_numpy(a: np.ndarray) -> None:
         raise TypeError(f"can't convert np.ndarray of type numpy.{a.dtype.type.__name__}. The "
                         "only supported types are: float64, float32, float16, complex64, "
                         "complex128, int64, int32, int16, int8, uint8, and bool.")
-    from_numpy_dtype(a.dtype)
+    from_numpy_dtype(a.dtype)  # raises for dtypes ember cannot hold even widened
     if any(st < 0 for st in a.strides):
         raise ValueError(
             "At least one stride in the given numpy array is negative, and tensors with negative "
             "strides are not currently supported. (You can probably work around this by making a "
             "copy of your array  with array.copy().) ")
+
+
+def _widened(a: np.ndarray, copy: bool = False) -> np.ndarray:
+    """``a`` in the ember dtype that holds it: uint16/uint32 (which PyTorch keeps in barely
+    usable "shell" dtypes) become int64."""
+    npd = to_numpy_dtype(from_numpy_dtype(a.dtype))
+    if npd != a.dtype:
+        return a.astype(npd)
+    return np.array(a, copy=True) if copy else a
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
@@ -333,7 +344,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     dev = _device(device)
     if isinstance(data, np.ndarray):
         _check_numpy(data)
-        arr = data
+        arr = _widened(data)
         if dtype is not None and arr.dtype != _np_dtype(dtype):
             arr = _cast_checked(arr, _np_dtype(dtype))
         if not data.flags.writeable and arr is data:
@@ -362,6 +373,14 @@ def asarray(obj, *, dtype=None, device=None, copy: bool | None = None,
             t = as_tensor(t, dtype, device)
         elif copy:
             t = Tensor._make(_layout_copy(t._data, None))
+    elif isinstance(obj, (bytes, bytearray, memoryview)) or _is_plain_buffer(obj):
+        # PyTorch reads a buffer's bytes as `dtype` (default: the default float dtype)
+        d = _dtype.get_default_dtype() if dtype is None else dtype
+        t = frombuffer(obj, dtype=d)
+        if copy:
+            t = Tensor._make(t._data.copy())
+        if device is not None:
+            t = to_device(t, device)
     elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__"):
         a = obj if isinstance(obj, np.ndarray) else np.asarray(obj)
         _check_numpy(a)
@@ -381,6 +400,18 @@ def asarray(obj, *, dtype=None, device=None, copy: bool | None = None,
     return t
 
 
+def _is_plain_buffer(obj) -> bool:
+    """An object with the buffer protocol that is not an array or a sequence of numbers."""
+    if isinstance(obj, (np.ndarray, np.generic, list, tuple, str, numbers.Number)) or \
+            hasattr(obj, "__array_interface__"):
+        return False
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
+
+
 def _warn_readonly() -> None:
     warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
                   "non-writable tensors. This means writing to this tensor will result in "
@@ -397,6 +428,10 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
         name = f"numpy.{t.__name__}" if t.__module__ == "numpy" else t.__name__
         raise TypeError(f"expected np.ndarray (got {name})")
     _check_numpy(ndarray)
+    if _widened(ndarray) is not ndarray:
+        raise TypeError(f"can't share memory with np.ndarray of type numpy.{ndarray.dtype}: "
+                        "ember has no such dtype (copy it with torch.tensor(), which widens "
+                        "it to int64)")
     if not ndarray.flags.writeable:
         _warn_readonly()
     return Tensor._make(ndarray)
@@ -581,7 +616,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
 def _fill_dtype(fill_value):
     if isinstance(fill_value, Tensor):
-        return fill_value.dtype
+        fill_value = fill_value.item()  # PyTorch infers from the Python scalar, not the dtype
     if isinstance(fill_value, (bool, np.bool_)):
         return _dtype.bool
     if isinstance(fill_value, (numbers.Integral, np.integer)):
@@ -707,7 +742,8 @@ def _overflow(d) -> RuntimeError:
 
 def check_fill_value(value, npd: np.dtype, d) -> None:
     """PyTorch's check before a Python number is stored as dtype ``d``: integers must fit
-    (unsigned types also take values down to -max, which wrap), finite values must not
+    (unsigned types also take ints down to -max, which wrap; floats must lie within the
+    type's range before truncation), finite values must not
     overflow float16/bfloat16/float32, complex values need a complex dtype; bool and float64
     take anything. (PyTorch skips the check for one-element tensors; ember always checks.)"""
     if isinstance(value, (complex, np.complexfloating)) and npd.kind != "c":
@@ -721,12 +757,14 @@ def check_fill_value(value, npd: np.dtype, d) -> None:
         if math.isfinite(v) and abs(v) > float(_dtype.finfo(d).max):
             raise _overflow(d)
         return
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise _overflow(d)
-        value = math.trunc(float(value))
-    v = int(value)
     info = np.iinfo(npd)
+    if isinstance(value, (float, np.floating)):
+        # a float must lie within [lowest, max] before truncation (c10::overflows)
+        v = float(value)
+        if not math.isfinite(v) or not int(info.min) <= v <= int(info.max):
+            raise _overflow(d)
+        return
+    v = int(value)
     lo = -int(info.max) if npd.kind == "u" else int(info.min)
     if not lo <= v <= int(info.max):
         raise _overflow(d)
@@ -775,36 +813,41 @@ def _range_dtype_check(npd, d, kernel: str) -> None:
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False) -> Tensor:
-    """``torch.arange``: ``[start, end)`` by ``step``, with PyTorch's arithmetic.
-
-    The length is ``ceil((end - start) / step)`` in double. Integer dtypes truncate the bounds
-    and step first; float32/float64 values are ``start + i * step`` in double, float16/bfloat16
-    in float32, then rounded to the dtype.
-    """
+    """``torch.arange``: ``[start, end)`` by ``step``, the same values as PyTorch's CPU kernel
+    (see ``_ranges``). The length is ``ceil((end - start) / step)`` in double; int64 truncates
+    the bounds and step first and counts in integers; other integer types step from the
+    truncated start by the truncated step."""
     if end is None:
         start, end = 0, start
         pos = (0, 1, 3)  # arange(end): PyTorch names the single argument 'end', position 1
     else:
         pos = (1, 2, 3)
+    if pos[0] and not all(isinstance(v, (numbers.Number, np.generic, Tensor))
+                          for v in (start, end, step)):
+        got = ", ".join(type(v).__name__ for v in (start, end, step))
+        raise TypeError(f"arange() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of: (Number end), (Number start, Number end), "
+                        "(Number start, Number end, Number step)")
     start_v = _number(start, "arange", "start", pos[0])
     end_v = _number(end, "arange", "end", pos[1])
     step_v = _number(step, "arange", "step", pos[2])
     for v in (start_v, end_v, step_v):
         if isinstance(v, complex):
             raise RuntimeError("value cannot be converted to type double without overflow")
-    if dtype is None:
-        dtype = _dtype.get_default_dtype() if _is_floaty(start, end, step) else _dtype.int64
     if out is not None:
         dtype = _check_out_dtype(out, dtype, "arange")
         device = out.device
+    if dtype is None:
+        dtype = _dtype.get_default_dtype() if _is_floaty(start, end, step) else _dtype.int64
     npd = _np_dtype(dtype)
     d = from_numpy_dtype(npd)
     _range_dtype_check(npd, d, "arange_cpu")
     _check_requires_grad(requires_grad, npd)
     if npd.kind in "iu":
-        if step_v != 0 and int(step_v) == 0:
-            raise ValueError("step must be nonzero")
-        start_v, end_v, step_v = int(start_v), int(end_v), int(step_v)
+        # integer bounds are first converted to int64, PyTorch's accumulation type
+        for v in (start_v, end_v, step_v):
+            if not (isinstance(v, float) and not math.isfinite(v)):
+                check_fill_value(v, np.dtype(np.int64), _dtype.int64)
     if step_v == 0:
         raise RuntimeError("step must be nonzero")
     for v in (start_v, end_v):
@@ -812,13 +855,23 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
             raise RuntimeError(f"unsupported range: {_g(start_v)} -> {_g(end_v)}")
     if (end_v - start_v) * step_v < 0 and end_v != start_v:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    if npd.kind in "iu":
-        n = max(0, -((start_v - end_v) // step_v))
-        arr = (start_v + step_v * np.arange(n, dtype=np.int64)).astype(npd)
+    if npd == np.int64:
+        # int64 truncates the bounds first and counts in integers
+        if int(step_v) == 0:
+            raise ValueError("step must be nonzero")
+        s0, e0, st = math.trunc(start_v), math.trunc(end_v), math.trunc(step_v)
+        sgn = (st > 0) - (st < 0)
+        num = e0 - s0 + st - sgn
+        n = max(0, abs(num) // abs(st) * (1 if (num >= 0) == (st > 0) else -1))
+        arr = s0 + st * np.arange(n, dtype=np.int64)
+    elif npd.kind in "iu":
+        # other integer types size the range in double but step with truncated values
+        n = max(0, math.ceil((float(end_v) - float(start_v)) / float(step_v)))
+        s0, st = math.trunc(start_v), math.trunc(step_v)
+        arr = (s0 + st * np.arange(n, dtype=np.int64)).astype(npd)
     else:
         n = max(0, math.ceil((float(end_v) - float(start_v)) / float(step_v)))
-        acc = np.float64 if npd.itemsize >= 4 else np.float32
-        arr = (acc(start_v) + acc(step_v) * np.arange(n, dtype=acc)).astype(npd)
+        arr = _ranges.arange_values(float(start_v), float(step_v), n, npd)
     if out is not None:
         return _factory_out(out, arr, "arange", warn_resize=out._data.size != arr.size)
     return _finish(arr, requires_grad, _device(device))
@@ -847,8 +900,8 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     npd = _np_dtype(dtype)
     _check_requires_grad(requires_grad, npd)
-    n = int(math.floor((end - start) / step)) + 1
-    arr = (start + step * np.arange(n, dtype=np.float64)).astype(npd)
+    n = int((end - start) / step + 1)
+    arr = _ranges.range_values(start, step, n, npd)
     res = _finish(arr, requires_grad, _device(device))
     return res if out is None else write_out(out, res, "range")
 
@@ -866,28 +919,10 @@ def _steps_arg(steps, name: str, start, end) -> int:
     return steps
 
 
-def _linspace_values(start, end, steps: int, npd):
-    """PyTorch's linspace arithmetic: the step and values in the output type (double for
-    integer outputs, which are truncated), the first half counted from ``start`` and the
-    second from ``end`` so both ends are exact."""
-    work = np.dtype(np.float64) if npd.kind in "iu" else npd
-    if steps == 0:
-        return np.empty((0,), dtype=work)
-    s, e = np.asarray(start).astype(work), np.asarray(end).astype(work)
-    if steps == 1:
-        return np.asarray([s], dtype=work)
-    step = (e - s) / np.asarray(steps - 1).astype(work)
-    i = np.arange(steps).astype(work)
-    half = steps // 2
-    lower = s + step * i
-    upper = e - step * (np.asarray(steps - 1).astype(work) - i)
-    return np.where(np.arange(steps) < half, lower, upper).astype(work)
-
-
 def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False) -> Tensor:
-    """``torch.linspace``: ``steps`` points from ``start`` to ``end`` inclusive, computed the
-    way PyTorch computes them (see ``_linspace_values``)."""
+    """``torch.linspace``: ``steps`` points from ``start`` to ``end`` inclusive, the same
+    values as PyTorch's CPU kernel (see ``_ranges.linspace_values``)."""
     s_nd = start._data.ndim if isinstance(start, Tensor) else 0
     e_nd = end._data.ndim if isinstance(end, Tensor) else 0
     if s_nd or e_nd:
@@ -907,12 +942,11 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
     if npd.kind == "b":
         _range_dtype_check(npd, from_numpy_dtype(npd), "linspace_cpu")
     _check_requires_grad(requires_grad, npd)
+    for v in (start, end):
+        check_fill_value(v, npd, from_numpy_dtype(npd))
     if npd.kind != "c":
         start, end = _real(start), _real(end)
-    vals = _linspace_values(start, end, steps, npd)
-    if npd.kind in "iu":
-        vals = np.trunc(vals)
-    arr = vals.astype(npd)
+    arr = _ranges.linspace_values(start, end, steps, npd)
     if out is not None:
         return _factory_out(out, arr, "linspace")
     return _finish(arr, requires_grad, _device(device))
@@ -924,8 +958,8 @@ def _real(x):
 
 def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None,
              device=None, requires_grad=False) -> Tensor:
-    """``torch.logspace``: ``base ** linspace(start, end, steps)`` (exponents computed as in
-    ``linspace``, in double for integer outputs)."""
+    """``torch.logspace``: ``base ** (start + i * step)``, the same values as PyTorch's CPU
+    kernel (see ``_ranges.logspace_values``)."""
     s_nd = start._data.ndim if isinstance(start, Tensor) else 0
     e_nd = end._data.ndim if isinstance(end, Tensor) else 0
     if s_nd or e_nd:
@@ -946,11 +980,11 @@ def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None
     if npd.kind == "b":
         _range_dtype_check(npd, from_numpy_dtype(npd), "logspace_cpu")
     _check_requires_grad(requires_grad, npd)
+    for v in (start, end):
+        check_fill_value(v, npd, from_numpy_dtype(npd))
     if npd.kind != "c":
         start, end = _real(start), _real(end)
-    exps = _linspace_values(start, end, steps, npd)
-    work = exps.dtype
-    arr = np.power(np.asarray(base).astype(work), exps).astype(npd)
+    arr = _ranges.logspace_values(start, end, steps, base, npd)
     if out is not None:
         return _factory_out(out, arr, "logspace")
     return _finish(arr, requires_grad, _device(device))
@@ -990,15 +1024,32 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, devi
 def _layout_copy(a, memory_format):
     """A copy of array ``a`` in ``memory_format``: ``preserve_format`` (default) keeps ``a``'s
     dense layout like PyTorch, ``contiguous_format`` is row-major, ``channels_last(_3d)``
-    puts the channel dimension last in memory."""
+    puts the channel dimension last in memory (with PyTorch's strides)."""
     xp = array_module(a)
     if memory_format is None or memory_format is preserve_format:
         return a.copy(order="K")
     if memory_format is contiguous_format:
-        return xp.ascontiguousarray(a) if a is not xp.ascontiguousarray(a) else a.copy()
+        c = xp.ascontiguousarray(a)
+        return a.copy() if c is a else c
     perm = _channels_last_perm(a.ndim, memory_format)
-    inv = [perm.index(i) for i in builtins.range(a.ndim)]
-    return xp.ascontiguousarray(a.transpose(perm)).transpose(inv)
+    strides, acc = [0] * a.ndim, 1
+    for d in reversed(perm):
+        strides[d] = acc
+        acc *= max(a.shape[d], 1)
+    buf = xp.empty((acc,), dtype=a.dtype)
+    out = xp.lib.stride_tricks.as_strided(buf, a.shape,
+                                          tuple(st * a.dtype.itemsize for st in strides))
+    out[...] = a
+    return out
+
+
+def suggest_memory_format(a):
+    """PyTorch's ``suggest_memory_format``: channels_last(_3d) for 4-D (5-D) arrays laid out
+    that way, else contiguous_format."""
+    for fmt, nd in ((channels_last, 4), (channels_last_3d, 5)):
+        if a.ndim == nd and not a.flags.c_contiguous and is_memory_format(a, fmt):
+            return fmt
+    return contiguous_format
 
 
 def _channels_last_perm(ndim: int, memory_format) -> list:
@@ -1019,7 +1070,7 @@ def is_memory_format(a, memory_format) -> bool:
     if memory_format is None or memory_format is contiguous_format:
         return bool(a.flags.c_contiguous)
     if memory_format is preserve_format:
-        raise RuntimeError("is_contiguous with preserve_format is not allowed")
+        return False
     if a.ndim != (4 if memory_format is channels_last else 5):
         return False
     perm = _channels_last_perm(a.ndim, memory_format)
@@ -1055,6 +1106,8 @@ def contiguous(self, memory_format=contiguous_format) -> Tensor:
     """``Tensor.contiguous``: ``self`` if already laid out in ``memory_format``, else a
     differentiable copy (``CloneBackward0``)."""
     if memory_format is preserve_format:
+        if self._data.flags.c_contiguous:
+            return self
         raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
     if is_memory_format(self._data, memory_format):
         return self
@@ -1146,10 +1199,15 @@ def to(self, *args, **kwargs) -> Tensor:
             t = ToDevice.apply(t, d)
     if dtype is not None and t.dtype is not dtype:
         t = _util.Cast.apply(t, to_numpy_dtype(dtype))
-    if memory_format is not None and memory_format is not preserve_format and \
-            not is_memory_format(t._data, memory_format):
-        t = Clone.apply(t, memory_format)
-    elif copy and t is self:
+    if memory_format is not None and memory_format is not preserve_format:
+        # like PyTorch, no copy when the layout PyTorch would suggest is already the one asked
+        if t is self:
+            if suggest_memory_format(t._data) is not memory_format or copy:
+                return Clone.apply(self, memory_format)
+        elif not is_memory_format(t._data, memory_format):
+            t = Clone.apply(t, memory_format)
+        return t
+    if copy and t is self:
         t = Clone.apply(self, None)
     return t
 

@@ -19,7 +19,7 @@ import numpy as np
 from .. import _backend, _dtype
 from .._backend import array_module, rng_for
 from .._dtype import to_numpy_dtype
-from .._tensor import Tensor, _c_name, _legacy_scalar_name
+from .._tensor import Tensor, _c_name, _legacy_scalar_name, contiguous_format
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _state
 from . import _util
@@ -348,20 +348,32 @@ def _like_args(input, dtype, device, name):
     return d, dev
 
 
+def _like_layout(t: Tensor, input: Tensor, memory_format) -> Tensor:
+    """Give ``t`` (fresh, contiguous) ``input``'s dense layout, as ``preserve_format`` does."""
+    a = input._data
+    if a.flags.c_contiguous or memory_format is contiguous_format or t.device != input.device:
+        return t
+    xp = array_module(t._data)
+    arr = xp.empty_like(a, dtype=t._data.dtype)
+    arr[...] = t._data
+    t._data = arr
+    return t
+
+
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
-    """``torch.rand_like``: ``rand`` with ``input``'s shape, dtype and device."""
+    """``torch.rand_like``: ``rand`` with ``input``'s shape, layout, dtype and device."""
     d, dev = _like_args(input, dtype, device, "rand_like")
-    return rand(input.shape, generator=generator, dtype=d, device=dev,
-                requires_grad=requires_grad)
+    return _like_layout(rand(input.shape, generator=generator, dtype=d, device=dev,
+                             requires_grad=requires_grad), input, memory_format)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
-    """``torch.randn_like``: ``randn`` with ``input``'s shape, dtype and device."""
+    """``torch.randn_like``: ``randn`` with ``input``'s shape, layout, dtype and device."""
     d, dev = _like_args(input, dtype, device, "randn_like")
-    return randn(input.shape, generator=generator, dtype=d, device=dev,
-                 requires_grad=requires_grad)
+    return _like_layout(randn(input.shape, generator=generator, dtype=d, device=dev,
+                              requires_grad=requires_grad), input, memory_format)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
@@ -370,8 +382,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
     d, dev = _like_args(input, dtype, device, "randint_like")
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), generator=generator, dtype=d, device=dev,
-                   requires_grad=requires_grad)
+    return _like_layout(randint(low, high, tuple(input.shape), generator=generator, dtype=d,
+                                device=dev, requires_grad=requires_grad), input, memory_format)
 
 
 # ---------------------------------------------------------------------------------------------
