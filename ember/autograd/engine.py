@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, legacy_type_name
 from .function import refresh_view
 from .grad_mode import state as _state
 from .graph import AccumulateGrad, accumulator
@@ -199,9 +199,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     if buf[nr] is None:
                         continue
                     for hook in list(hooks.values()):
-                        r = hook(buf[nr])
-                        if r is not None:
-                            buf[nr] = r
+                        buf[nr] = _run_tensor_hook(hook, buf[nr])
                     shared[id(buf[nr]._data)] = 2
             if node._retain:
                 for nr, ref in node._retain.items():
@@ -334,9 +332,7 @@ def _run_accumulate(node, g, capture, results, accumulate, create_graph, shared)
     var = node.variable
     if var._hooks:
         for hook in list(var._hooks.values()):
-            r = hook(g)
-            if r is not None:
-                g = r
+            g = _run_tensor_hook(hook, g)
         shared[id(g._data)] = 2
     if capture is not None:
         ks = capture.get((node, 0))
@@ -350,6 +346,24 @@ def _run_accumulate(node, g, capture, results, accumulate, create_graph, shared)
     if accumulate:
         _accumulate(var, g, create_graph, shared)
         _post_hooks(var)
+
+
+def _run_tensor_hook(hook, g: Tensor) -> Tensor:
+    """Call a tensor hook; a replacement gradient must keep the gradient's size, dtype and
+    device (PyTorch's checks and messages)."""
+    r = hook(g)
+    if r is None:
+        return g
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    name = getattr(hook, "__name__", repr(hook))
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if r._data.dtype != g._data.dtype or type(r._data) is not type(g._data) or \
+            r.device != g.device:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{legacy_type_name(g)} got {legacy_type_name(r)})")
+    return r
 
 
 def _post_hooks(var) -> None:
