@@ -107,7 +107,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if inputs is not None and results is not None:
         # Non-leaf inputs: their gradient is accumulated into their .grad, as in PyTorch.
         for t, g in zip(inputs, results):
-            if t._grad_fn is not None and g is not None:
+            # (one that retains its grad already got it from its retain_grad hook)
+            if t._grad_fn is not None and g is not None and not t._retains_grad:
                 t._grad = g.detach() if t._grad is None else t._grad + g
 
 
