@@ -447,7 +447,9 @@ class Tensor:
         from .utils.hooks import RemovableHandle
 
         if self._post_acc_hooks is None:
-            self._post_acc_hooks = {}
+            from collections import OrderedDict
+
+            self._post_acc_hooks = OrderedDict()  # (a plain dict cannot be weakly referenced)
         handle = RemovableHandle(self._post_acc_hooks)
         self._post_acc_hooks[handle.id] = hook
         return handle
