@@ -212,7 +212,7 @@ def _infer_np(data, dtype=None):
         if isinstance(data, int) and not isinstance(data, bool) and \
                 not -(1 << 63) <= data < (1 << 63):
             raise ValueError("Overflow when unpacking long long")
-        arr = np.array(data, dtype=to_numpy_dtype(inferred))
+        arr = np.array(data, dtype=_build_dtype(inferred, dtype))
         return arr if dtype is None else _cast_checked(arr, _np_dtype(dtype), data)
     shape, inferred, depth = _walk(data)
     if inferred is None:
@@ -220,7 +220,7 @@ def _infer_np(data, dtype=None):
     leaves = _flat_values(data, depth)
     if len(shape) == depth and any(isinstance(x, (Tensor, np.ndarray)) for x in leaves):
         leaves = [x.item() if isinstance(x, (Tensor, np.ndarray)) else x for x in leaves]
-    npd = to_numpy_dtype(inferred)
+    npd = _build_dtype(inferred, dtype)
     if inferred is _dtype.int64 or (dtype is not None and _np_dtype(dtype).kind in "iu"):
         for x in leaves:
             if isinstance(x, int) and not -(1 << 63) <= x < (1 << 63):
@@ -232,6 +232,19 @@ def _infer_np(data, dtype=None):
     else:
         arr = np.array(leaves, dtype=npd).reshape(shape)
     return arr if dtype is None else _cast_checked(arr, _np_dtype(dtype), leaves)
+
+
+def _build_dtype(inferred, dtype) -> np.dtype:
+    """The dtype to read Python numbers into: the inferred one, or when a target ``dtype`` is
+    given, a double-precision version of it (PyTorch converts each number straight to the
+    target, so nothing may overflow or round on the way)."""
+    if dtype is None:
+        return to_numpy_dtype(inferred)
+    if inferred.is_complex:
+        return np.dtype(np.complex128)
+    if inferred.is_floating_point:
+        return np.dtype(np.float64)
+    return to_numpy_dtype(inferred)
 
 
 _NP_NAMES = {"uint8": "uint8", "int8": "int8", "int16": "int16", "int32": "int32",
