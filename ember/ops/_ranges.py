@@ -41,11 +41,15 @@ def fma64(a, k, c):
     and integer-valued float64 ``k`` (|k| < 2**52); NumPy arrays or scalars."""
     a, k, c = np.asarray(a, _F64), np.asarray(k, _F64), np.asarray(c, _F64)
     ah, al = _split(a)
-    kh = np.floor(k / 8192.0) * 8192.0  # k = kh + kl with both parts short enough
-    kl = k - kh
-    # four exact partial products, summed without error into s + err
-    s, err = c, np.zeros(np.broadcast_shapes(a.shape, k.shape, c.shape))
-    for p in (ah * kh, al * kh, ah * kl, al * kl):
+    if k.size and float(np.abs(k).max()) >= 2.0 ** 26:
+        kh = np.floor(k / 8192.0) * 8192.0  # k = kh + kl with both parts short enough
+        kl = k - kh
+        parts = (ah * kh, al * kh, ah * kl, al * kl)
+    else:
+        parts = (ah * k, al * k)  # 26/27-bit halves times a <=26-bit k: exact
+    # the exact partial products, summed without error into s + err
+    s, err = _two_sum(c, parts[0])
+    for p in parts[1:]:
         s, e = _two_sum(s, p)
         err = err + e
     return s + err
@@ -102,24 +106,33 @@ def _vector_layout(n: int, v: int):
 
 def arange_values(start, step, n: int, npd: np.dtype):
     """``n`` values of PyTorch's CPU arange kernel for a floating dtype ``npd``."""
-    if npd in (_F32, _F64):
-        # accumulate in double; float32 vectors start from a base rounded to float32
-        v = _VEC_BYTES // npd.itemsize
-        k, in_vec, block = _vector_layout(n, v)
-        scalar = fma64(step, k, start)
-        base = fma64(step, block, start)
-        if npd == _F32:
-            base = base.astype(_F32).astype(_F64)
-        vec = fma64(step, k - block, base)
-        return np.where(in_vec, vec, scalar).astype(npd)
-    # float16 / bfloat16 accumulate in float32
-    v = _VEC_BYTES // 2
+    wide = npd in (_F32, _F64)  # accumulate in double; 16-bit floats in float32
+    v = _VEC_BYTES // npd.itemsize
     k, in_vec, block = _vector_layout(n, v)
-    s32, st32 = np.float32(start), np.float32(step)
-    scalar = fma32(st32, k, s32)
-    base = fma32(st32, block, s32).astype(npd).astype(_F32)
-    vec = fma32(st32, k - block, base)
-    return np.where(in_vec, vec, scalar).astype(npd)
+    out = np.empty(n, dtype=npd)
+    tail = ~in_vec
+    if wide:
+        out[tail] = fma64(step, k[tail], start)
+    else:
+        s32, st32 = np.float32(start), np.float32(step)
+        out[tail] = fma32(st32, k[tail], s32)
+    if in_vec.any():
+        # each vector starts from a base computed once and rounded to the output type (for
+        # float32 too: Vectorized<float>::arange takes a float base), then adds i * step
+        starts = block[in_vec]
+        firsts = np.flatnonzero(np.diff(starts, prepend=-1))
+        uniq = starts[firsts]
+        idx = np.repeat(np.arange(uniq.size), np.diff(np.append(firsts, starts.size)))
+        i = (k[in_vec] - starts).astype(_F64)
+        if wide:
+            base = fma64(step, uniq, start)
+            if npd == _F32:
+                base = base.astype(_F32).astype(_F64)
+            out[in_vec] = fma64(step, i, base[idx])
+        else:
+            base = fma32(st32, uniq, s32).astype(npd).astype(_F32)
+            out[in_vec] = fma32(st32, i, base[idx])
+    return out
 
 
 def _wrap_int(x, npd: np.dtype):

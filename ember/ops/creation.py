@@ -100,6 +100,9 @@ def _np_dtype(dtype, default=None):
 # ---------------------------------------------------------------------------------------------
 
 _SEQUENCES = (list, tuple, builtins.range, bytearray, memoryview)
+_LIST_TYPES = {list, tuple}
+_NUMBER_TYPES = {bool: lambda: _dtype.bool, int: lambda: _dtype.int64,
+                 float: _dtype.get_default_dtype, complex: _dtype.default_complex_dtype}
 
 
 def _scalar_dtype(x):
@@ -134,6 +137,11 @@ def _walk(data):
         first = level[0]
         if isinstance(first, _SEQUENCES):
             n = len(first)
+            if set(map(type, level)) <= _LIST_TYPES and set(map(len, level)) == {n}:
+                shape.append(n)  # fast path: a regular level of lists/tuples
+                level = [x for item in level for x in item]
+                depth += 1
+                continue
             for item in level:
                 if not isinstance(item, _SEQUENCES):
                     if isinstance(item, (str, bytes)):
@@ -158,6 +166,17 @@ def _walk(data):
                 d = from_numpy_dtype(item.dtype)
                 dt = d if dt is None else _dtype.promote_types(dt, d)
             shape.extend(sub)
+            return tuple(shape), dt, depth
+        types = set(map(type, level))
+        if all(t in _NUMBER_TYPES or (issubclass(t, np.generic) and t is not np.object_)
+               for t in types):
+            # fast path: plain numbers, one dtype lookup per distinct type
+            for t in types:
+                d = _scalar_dtype(level[[type(x) for x in level].index(t)]) \
+                    if issubclass(t, np.generic) else _NUMBER_TYPES[t]()
+                if d is None:
+                    raise _bad_leaf(level[[type(x) for x in level].index(t)])
+                dt = d if dt is None else _dtype.promote_types(dt, d)
             return tuple(shape), dt, depth
         for item in level:
             if isinstance(item, (Tensor, np.ndarray)):
@@ -221,16 +240,15 @@ def _infer_np(data, dtype=None):
     if len(shape) == depth and any(isinstance(x, (Tensor, np.ndarray)) for x in leaves):
         leaves = [x.item() if isinstance(x, (Tensor, np.ndarray)) else x for x in leaves]
     npd = _build_dtype(inferred, dtype)
-    if inferred is _dtype.int64 or (dtype is not None and _np_dtype(dtype).kind in "iu"):
-        for x in leaves:
-            if isinstance(x, int) and not -(1 << 63) <= x < (1 << 63):
-                raise ValueError("Overflow when unpacking long long")
     if len(shape) > depth:
         arr = np.stack([np.asarray(x) for x in leaves]).astype(npd) if leaves else \
             np.empty(shape, dtype=npd)
         arr = arr.reshape(shape)
     else:
-        arr = np.array(leaves, dtype=npd).reshape(shape)
+        try:
+            arr = np.array(leaves, dtype=npd).reshape(shape)
+        except OverflowError:  # a Python int outside int64
+            raise ValueError("Overflow when unpacking long long") from None
     return arr if dtype is None else _cast_checked(arr, _np_dtype(dtype), leaves)
 
 
@@ -478,6 +496,10 @@ def size_arg(size: tuple, kwargs: dict | None, name: str, varargs: bool = True) 
     """A shape from PyTorch's size forms: ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])``,
     ``f(torch.Size(...))``, ``f(size=(2, 3))``; with PyTorch's TypeErrors and its
     negative-dimension error (``zeros`` has its own message)."""
+    if not kwargs:  # fast path: the common well-formed calls
+        inner = size[0] if len(size) == 1 and type(size[0]) in (tuple, list, Size) else size
+        if all(type(s) is int and s >= 0 for s in inner):
+            return tuple(inner)
     if kwargs and "size" in kwargs:
         if size:
             got = ", ".join(type(a).__name__ for a in size)
