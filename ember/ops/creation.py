@@ -240,6 +240,10 @@ def _infer_np(data, dtype=None):
     if len(shape) == depth and any(isinstance(x, (Tensor, np.ndarray)) for x in leaves):
         leaves = [x.item() if isinstance(x, (Tensor, np.ndarray)) else x for x in leaves]
     npd = _build_dtype(inferred, dtype)
+    if dtype is not None and npd.kind != "i" and _np_dtype(dtype).kind in "iu":
+        # PyTorch unpacks each Python int as int64 for an integer target (rare: mixed data)
+        if any(type(x) is int and not -(1 << 63) <= x < (1 << 63) for x in leaves):
+            raise ValueError("Overflow when unpacking long long")
     if len(shape) > depth:
         arr = np.stack([np.asarray(x) for x in leaves]).astype(npd) if leaves else \
             np.empty(shape, dtype=npd)
