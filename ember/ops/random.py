@@ -751,9 +751,9 @@ def _sample_without_replacement(xp, rng, w, n):
     keys = -(w / e)  # ascending order of keys = order of the draws
     if n < w.shape[1]:
         top = xp.argpartition(keys, n - 1, axis=-1)[:, :n]
-        order = xp.argsort(xp.take_along_axis(keys, top, axis=-1), axis=-1, kind="stable")
+        order = xp.argsort(xp.take_along_axis(keys, top, axis=-1), axis=-1)
         return xp.take_along_axis(top, order, axis=-1).astype(np.int64)
-    return xp.argsort(keys, axis=-1, kind="stable").astype(np.int64)
+    return xp.argsort(keys, axis=-1).astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -973,7 +973,8 @@ def fill_(self, value) -> Tensor:
             v = _backend.to_device(v, self.device)
         if npd.kind != "c" and v.dtype.kind == "c":
             v = v.real
-        arr = array_module(self._data).full(self._data.shape, v.astype(npd), dtype=npd)
+        arr = array_module(self._data).empty(self._data.shape, dtype=npd)
+        arr[...] = v.astype(npd)
         return _write_sample(self, arr, FillBackward3, value)
     if isinstance(value, str) or value is None or not isinstance(value, (numbers.Number,
                                                                           np.generic)):
