@@ -23,7 +23,7 @@ from .._tensor import Tensor, _c_name, _legacy_scalar_name, contiguous_format
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _state
 from . import _util
-from .creation import _device, _finish, cast_scalar, check_fill_value, size_arg
+from .creation import _INT_TYPE_NAMES, _device, _finish, cast_scalar, check_fill_value, size_arg
 
 __all__ = ["rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
            "normal", "bernoulli", "multinomial", "poisson"]
@@ -307,8 +307,6 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 _PERM_FLOAT_LIMIT = {np.dtype(np.float16): (2049, "2049", "Half"),
                      _F32: ((1 << 24) + 1, "2^24+1", "Float"),
                      _F64: ((1 << 53) + 1, "2^53+1", "Double")}
-_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
-              "int64": "int64_t"}
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -326,7 +324,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
         raise _not_implemented("randperm", d)
     _check_grad_dtype(requires_grad, npd)
     if npd.kind in "iu" and n - 1 > np.iinfo(npd).max:
-        raise RuntimeError(f"value cannot be converted to type {_INT_NAMES[d._name]} without "
+        raise RuntimeError(f"value cannot be converted to type {_INT_TYPE_NAMES[d._name]} without "
                            "overflow")
     lim = _PERM_FLOAT_LIMIT.get(npd)
     if lim is not None and n > lim[0]:
