@@ -406,7 +406,7 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
-        if self._base is not None and self._base._rg:
+        if self._base is not None and self._view_fn is not None and self._base._rg:
             raise RuntimeError(
                 "Can't detach views in-place. Use detach() instead. If you are using "
                 "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "

@@ -297,7 +297,10 @@ def check_inplace(target: Tensor) -> None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
         base = target._base
-        if base is not None and base._rg and base._grad_fn is None:
+        # (detach() and aliases share a base but are not differentiable views: PyTorch allows
+        # x.detach().add_(1) on a leaf)
+        if base is not None and target._view_fn is not None and base._rg and \
+                base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
     if target._inference and not _state.inference:
@@ -370,7 +373,9 @@ def _snapshot_saved_target(node: Node, target: Tensor) -> None:
             saved[i] = ("t", twin, [0], 0)
 
 
-def _rebase(target: Tensor, node: Node) -> None:
+def _rebase(target: Tensor, node: Node, nr: int = 0) -> None:
+    """Make ``target`` (just written in place) output ``nr`` of ``node``; a differentiable view
+    instead rebases its base through CopySlices."""
     vc = target._version_counter()
     saved = node._saved
     if saved:
@@ -378,17 +383,17 @@ def _rebase(target: Tensor, node: Node) -> None:
             if e is not None and e[0] == "o":
                 saved[i] = ("o", target._data, 0, vc, vc[0])
     base = target._base
-    if base is None:
+    if base is None or target._view_fn is None:  # not a differentiable view
         old_fn, old_nr = target._grad_fn, target._out_nr
         target._grad_fn = node
         target._rg = True
-        if old_nr:
-            target._out_nr = 0
+        if old_nr != nr:
+            target._out_nr = nr
         move_tensor_state(target, old_fn, old_nr)
         return
     cs = CopySlices()
     cs._edges = (edge_of(base) if base._rg else None,
-                 (node, 0, target._data.shape, target._data.dtype))
+                 (node, nr, target._data.shape, target._data.dtype))
     cs.view_fn = target._view_fn
     cs.base_meta = (base._data.shape, base._data.dtype)
     old_fn, old_nr = base._grad_fn, base._out_nr
@@ -412,6 +417,12 @@ def _rebase(target: Tensor, node: Node) -> None:
 class CopySlices(Node):
     """Backward of writing into a view of ``base``: the view's region of the base gradient goes
     to the new values, the rest passes through to the base's old value."""
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"  # PyTorch's C++ node name
+
+    def __repr__(self) -> str:
+        return f"<CopySlices object at {hex(id(self))}>"
 
     def _call(self, grads):
         g = grads[0]

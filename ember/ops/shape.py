@@ -606,7 +606,8 @@ def _check_meta_inplace(self: Tensor) -> None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
         base = self._base
-        if base is not None and base._rg and base._grad_fn is None:
+        if base is not None and self._view_fn is not None and base._rg and \
+                base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
     if self._inference and not _state.inference:
@@ -631,7 +632,7 @@ def _inplace_view(self: Tensor, cls, *args) -> Tensor:
         if old_nr:
             self._out_nr = 0
         move_tensor_state(self, old_fn, old_nr)
-    if self._base is not None:
+    if self._base is not None and self._view_fn is not None:
         self._view_fn = r._view_fn  # later writes through self replay this op on the base
     self._bump_version()
     return self
