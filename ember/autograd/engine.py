@@ -276,8 +276,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 g = grads[i]
                 if g is not None:
                     if not isinstance(g, Tensor):
-                        raise TypeError(f"function {node.name()} returned a gradient that is not "
-                                        f"a Tensor or None (got {type(g).__name__}) at index {i}")
+                        raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
                     ga = g._data
                     if ga.shape != e[2] or ga.dtype != e[3]:
                         g = _fits(g, e[2], e[3], node, i)
@@ -324,7 +323,8 @@ def _materialize(node, buf):
     for i, b in enumerate(out):
         if b is None and meta is not None:
             shape, dt, like = meta[i]
-            out[i] = _util.zeros_like_array(like, shape, dt)
+            if like is not None:  # (non-tensor outputs of a Function get None)
+                out[i] = _util.zeros_like_array(like, shape, dt)
     return out
 
 

@@ -11,6 +11,8 @@ backward node class (its name is what ``grad_fn`` prints, e.g. ``AddBackward0``)
 from __future__ import annotations
 
 import functools
+import inspect
+import warnings
 
 import numpy as np
 
@@ -90,14 +92,26 @@ def _pack(ctx, args, arrays, outs, out_tensors) -> None:
     ctx._to_save = None
 
 
+_NO_GRAD_VIEW_MSG = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+    "your code by moving both the view and the inplace either both inside the no_grad block (if "
+    "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
+
+
 def _set_view(out: Tensor, src: Tensor, cls, rest) -> None:
-    out._base = src if src._base is None else src._base
+    # (a view of a detached alias is a view of the alias, not of the alias's base)
+    out._base = src if src._base is None or src._view_fn is None else src._base
     out._view_fn = (src._view_fn, cls, rest)
     vc = out._vc = src._version_counter()
     out._gf_ver = vc[0]
     # a view is an inference tensor exactly when its base is (also inside inference mode)
     if src._inference or out._inference:
         out._inference = src._inference
+    if not _state.enabled and not _state.inference:
+        # PyTorch refuses to record an in-place change through a view made without grad
+        out._multi_view = _NO_GRAD_VIEW_MSG
 
 
 def refresh_view(t: Tensor) -> None:
@@ -247,10 +261,10 @@ class FunctionCtx:
     """The ``ctx`` methods available inside ``Function.forward``/``setup_context``."""
 
     def save_for_backward(self, *tensors) -> None:
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
-                raise TypeError("save_for_backward can only save variables, but argument 0 is "
-                                f"of type {type(t).__name__}")
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} "
+                                f"is of type {type(t).__name__}")
         self._to_save = tensors
 
     def mark_dirty(self, *tensors) -> None:
@@ -270,6 +284,7 @@ class BackwardCFunction(Node, FunctionCtx):
     _dirty = ()
     # Node's version records array ids (for Op); Function.apply matches output tensors.
     mark_non_differentiable = FunctionCtx.mark_non_differentiable
+    save_for_backward = FunctionCtx.save_for_backward  # (the checked one)
 
     def _call(self, grads):
         fwd = self._forward_cls
@@ -301,7 +316,10 @@ class Function(metaclass=FunctionMeta):
     """
 
     def __init__(self, *args, **kwargs):
-        pass
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd "
+                      "functions are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future "
+                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("Legacy autograd function with non-static forward method is "
@@ -332,12 +350,16 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        new_style = cls.setup_context is not Function.setup_context
+        if kwargs or new_style:
+            # Keyword arguments become positional (tensors passed by keyword get gradients);
+            # setup_context sees the defaults filled in, as in PyTorch.
+            args, kwargs = _bind_args(cls, args, kwargs, new_style)
         ctx = cls._backward_cls()
         for a in args:
             if isinstance(a, Tensor) and a._view_fn is not None and a._base is not None:
                 refresh_view(a)
         need = _state.enabled and any(isinstance(a, Tensor) and a._rg for a in args)
-        new_style = cls.setup_context is not Function.setup_context
         ctx._edges = _edges(args) if need else tuple(
             None if isinstance(a, Tensor) else False for a in args)
         with no_grad():
@@ -351,6 +373,10 @@ class Function(metaclass=FunctionMeta):
         outs = output if is_tuple else (output,)
         input_ids = {id(a): a for a in args if isinstance(a, Tensor)}
         dirty = {id(t) for t in ctx._dirty}
+        if dirty and not dirty <= {id(o) for o in outs}:
+            raise RuntimeError("Some elements marked as dirty during the forward method were not "
+                               "returned as output. The inputs that are modified inplace must "
+                               "all be outputs of the Function.")
         non_diff = ctx._non_diff or set()
         result = []
         for i, o in enumerate(outs):
@@ -361,9 +387,15 @@ class Function(metaclass=FunctionMeta):
                 _rebase_dirty(o, ctx, i, need)
                 t = o
             elif id(o) in input_ids:
-                # Returning an input unchanged makes an alias of it, as in PyTorch.
+                # Returning an input unchanged makes a view of it, as in PyTorch (so in-place
+                # changes to the output are checked and rebased like any view's).
                 t = Tensor._make(o._data)
                 t._vc = o._version_counter()
+                if o._base is None:
+                    t._base = o
+                else:
+                    t._base, t._view_fn = o._base, o._view_fn
+                    t._gf_ver = o._gf_ver
             else:
                 t = o
             if need and id(o) not in non_diff and t._data.dtype in DIFFERENTIABLE:
@@ -372,6 +404,16 @@ class Function(metaclass=FunctionMeta):
                     t._rg = True
                     if i:
                         t._out_nr = i
+                    if t is not o:
+                        # in-place on it would bypass the custom backward: PyTorch forbids it
+                        t._multi_view = (
+                            f"Output {i} of {cls.__name__} is a view and is being modified "
+                            "inplace. This view was created inside a custom Function (or "
+                            "because an input was returned as-is) and the autograd logic to "
+                            "handle view+inplace would override the custom backward associated "
+                            "with the custom Function, leading to incorrect gradients. This "
+                            "behavior is forbidden. You can fix this by cloning the output of "
+                            "the custom Function.")
             elif id(o) not in dirty:
                 t._rg = False
                 t._grad_fn = None
@@ -389,6 +431,21 @@ class Function(metaclass=FunctionMeta):
 
             ctx._trace = format_trace()
         return tuple(result) if is_tuple else result[0]
+
+
+_signatures: dict = {}
+
+
+def _bind_args(cls, args: tuple, kwargs: dict, new_style: bool) -> tuple:
+    sig = _signatures.get(cls)
+    if sig is None:
+        sig = _signatures[cls] = inspect.signature(cls.forward)
+    if new_style:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.args, bound.kwargs
+    bound = sig.bind(None, *args, **kwargs)  # (None stands for ctx)
+    return bound.args[1:], bound.kwargs
 
 
 def _pack_function(ctx, args, arrays, out_arrays, out_tensors) -> None:
@@ -411,15 +468,21 @@ def _pack_function(ctx, args, arrays, out_arrays, out_tensors) -> None:
 
 
 def _rebase_dirty(t: Tensor, ctx, i: int, need: bool) -> None:
-    if need and t._grad_fn is None and t._rg:
-        raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
-                           "operation.")
+    """Output ``i`` was an input modified in place (mark_dirty): it becomes an output of
+    ``ctx``; a view rebases its base (CopySlices), like a built-in in-place op."""
+    if need:
+        if t._grad_fn is None and t._rg:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                               "operation.")
+        base = t._base
+        if base is not None and t._view_fn is not None and base._rg and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
     t._bump_version()
     if need:
-        t._grad_fn = ctx
-        t._rg = True
-        if i:
-            t._out_nr = i
+        from ..ops._util import _rebase
+
+        _rebase(t, ctx, i)
 
 
 def once_differentiable(fn):

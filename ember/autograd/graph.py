@@ -38,7 +38,7 @@ def _version_error(t_desc: str, producer, found: int, expected: int):
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{t_desc}]{where} is at version {found}; expected version {expected} "
         "instead. Hint: enable anomaly detection to find the operation that failed to compute "
-        "its gradient, with torch.autograd.set_detect_anomaly(True).")
+        "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
 def _describe(t: Tensor) -> str:
