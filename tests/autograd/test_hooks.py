@@ -327,7 +327,7 @@ def test_hook_result_checks(bad):
         (t * 2).sum().backward()
 
     for leaf in (True, False):
-        e_msg, t_msg = raises_like(lambda lib, x: fn(lib, x, leaf), r(3))
+        e_msg, t_msg = raises_like(lambda lib, x, leaf=leaf: fn(lib, x, leaf), r(3))
         assert e_msg == t_msg
 
 
