@@ -23,6 +23,8 @@ from ._tensor_str import set_printoptions
 from . import autograd
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                                    set_anomaly_enabled)
 from . import ops
 from .ops._util import can_cast, result_type
 from .ops.creation import *

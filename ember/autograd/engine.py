@@ -7,6 +7,7 @@ instead of in every backward formula.
 
 from __future__ import annotations
 
+import os
 import traceback
 import warnings
 
@@ -89,6 +90,17 @@ def _check_nan(node, grads) -> None:
         if g is not None and g._data.dtype.kind in "fc" and bool(np.isnan(_host(g._data)).any()):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
                                "output.")
+
+
+def _warn_forward_trace(node) -> None:
+    """Anomaly mode: say which forward call made the node whose backward failed."""
+    if node._trace:
+        msg = (f"Error detected in {node.name()}. Traceback of forward call that caused the "
+               "error:\n" + "".join(node._trace))
+    else:
+        msg = (f"Error detected in {node.name()}. No forward pass information available. "
+               "Enable detect anomaly during forward pass for more information.")
+    warnings.warn(msg, stacklevel=4)
 
 
 def _host(a):
@@ -234,10 +246,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             try:
                 grads = node._call(buf)
             except Exception:
-                if anomaly and node._trace:
-                    warnings.warn(f"Error detected in {node.name()}. Traceback of forward call "
-                                  "that caused the error:\n" + "".join(node._trace),
-                                  stacklevel=2)
+                if anomaly:
+                    _warn_forward_trace(node)
                 raise
             if type(grads) is not tuple:
                 grads = (grads,) if not isinstance(grads, list) else tuple(grads)
@@ -255,10 +265,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 try:
                     _check_nan(node, grads)
                 except RuntimeError:
-                    if node._trace:
-                        warnings.warn(f"Error detected in {node.name()}. Traceback of forward "
-                                      "call that caused the error:\n" + "".join(node._trace),
-                                      stacklevel=2)
+                    _warn_forward_trace(node)
                     raise
             if node._hooks:
                 for hook in list(node._hooks.values()):
@@ -372,5 +379,17 @@ def _post_hooks(var) -> None:
             hook(var)
 
 
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Frames of the op machinery (C++ in PyTorch, so absent from its traces) end a forward trace.
+_OP_MACHINERY = (os.path.join(_PKG, "autograd", ""), os.path.join(_PKG, "ops", ""),
+                 os.path.join(_PKG, "_tensor.py"))
+
+
 def format_trace() -> list:
-    return traceback.format_stack()[:-3]
+    """The Python stack of the current forward call, as PyTorch's anomaly mode records it:
+    everything up to the call into the op (nn.functional frames included)."""
+    frames = traceback.extract_stack()
+    end = len(frames)
+    while end and frames[end - 1].filename.startswith(_OP_MACHINERY):
+        end -= 1
+    return traceback.format_list(frames[:end])
