@@ -92,7 +92,11 @@ class _Normalize(Op, name="NativeBatchNormBackward0"):
         wv = None if w is None else w.reshape(pshape).astype(work, copy=False)
         bv = None if b is None else b.reshape(pshape).astype(work, copy=False)
         if stats is None:
-            mean = xv.mean(axis=red, keepdims=True)
+            # the mean accumulates in float64 (no full-size float64 copy: NumPy/CuPy cast
+            # blockwise); a float32 running sum loses the centre of offset data (x ~ 1e3 with
+            # std ~ 1e-2), which PyTorch's double accumulator keeps
+            acc = np.float64 if work != np.float64 else None
+            mean = xv.mean(axis=red, keepdims=True, dtype=acc).astype(work, copy=False)
             xc = xv - mean
             y = xp.square(xc)
             var = y.mean(axis=red, keepdims=True)
@@ -444,7 +448,7 @@ def _check_normalized(input: Tensor, ns: tuple, weight, bias, fname: str) -> Non
     shape = input._data.shape
     k = len(ns)
     if fname == "rms_norm" and len(shape) < k:
-        raise RuntimeError(f"Input tensor must have at least {k} dimensions, but got "
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got "
                            f"{len(shape)}")
     if len(shape) < k or tuple(shape[len(shape) - k:]) != ns:
         star = "*" if fname == "rms_norm" else "*, "
@@ -490,9 +494,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                            f"but got input of shape {list(shape)} and num_groups={g}")
     for nm, t in (("weight", weight), ("bias", bias)):
         if t is not None and (t.ndim != 1 or t.numel() != c):
+            # PyTorch's bias message prints the weight's shape (when there is a weight)
+            shown = weight if weight is not None else t
             raise RuntimeError(f"Expected {nm} to be a vector of size equal to the number of "
-                               f"channels in input, but got {nm} of shape {list(t._data.shape)} "
-                               f"and input of shape {list(shape)}")
+                               f"channels in input, but got {nm} of shape "
+                               f"{list(shown._data.shape)} and input of shape {list(shape)}")
     _check_float(input, "GroupNormKernelImpl")
     _check_param_dtypes(input, weight, bias)
     _util.check_same_device(input, weight, bias)
