@@ -40,14 +40,14 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool):
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one gradient per output: got {len(grad_outputs)} "
-                           f"gradients for {len(outputs)} outputs")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     seeds = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
+            # (an output that needs no grad gets the engine's "does not require grad" error)
             if out._rg and out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if not out.is_floating_point() and not out.is_complex():
+            if out._rg and not out.is_floating_point():
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
             g = _util.ones_like_tensor(out)
@@ -58,14 +58,15 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output"
                     f"[{i}] has a shape of {out.shape}.")
-            if g.dtype.is_floating_point != out.dtype.is_floating_point and \
-                    not g.dtype.is_complex:
+            if g.is_complex() != out.is_complex():
                 raise RuntimeError(
                     f"For complex Tensors, both grad_output and output are required to have "
                     f"the same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
                     f"{g.dtype} and output[{i}] has a dtype of {out.dtype}.")
             if not create_graph:
                 g = g.detach()
+            if g._data.dtype != out._data.dtype:
+                g = _util.cast(g, out.dtype)  # the engine takes seeds in the output's dtype
         seeds.append(g)
     return seeds
 
@@ -131,6 +132,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         grad_outputs = (grad_outputs,)
     elif isinstance(grad_outputs, Sequence):
         grad_outputs = tuple(grad_outputs)
+    if not inputs_t:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
     seeds = _seed_grads(outputs, grad_outputs, create_graph)
