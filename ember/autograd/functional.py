@@ -20,6 +20,8 @@ from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
+Tensors = Tensor | tuple  # a Tensor or a tuple of Tensors (or, for results, nested tuples)
+
 _STRATEGY_MSG = ('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
                  'function has more outputs than inputs, "forward-mode" tends to be more '
                  'performant. Otherwise, prefer to use "reverse-mode".')
@@ -174,7 +176,8 @@ def _no_v_error(subject: str) -> RuntimeError:
 
 # ------------------------------------------------------------------------------------ public API
 
-def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def vjp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
     """``v^T J`` of ``func`` at ``inputs``; returns ``(func_output, vjp)``
     (``torch.autograd.functional.vjp``)."""
     with enable_grad():
@@ -196,7 +199,8 @@ def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
             _untuple(_finish(res, create_graph), in_tuple))
 
 
-def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def jvp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
     """``J v`` of ``func`` at ``inputs``; returns ``(func_output, jvp)``. Computed, as in
     PyTorch, by differentiating a backward pass with respect to its seed (double backward)."""
     from ..ops.creation import zeros_like
@@ -224,8 +228,8 @@ def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
             _untuple(_finish(res, create_graph), out_tuple))
 
 
-def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode"):
+def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode") -> Tensors:
     """The Jacobian of ``func`` at ``inputs`` (``torch.autograd.functional.jacobian``).
 
     A Tensor of shape ``output.shape + input.shape`` for one input and one output; a tuple
@@ -309,8 +313,8 @@ def _jacobian_of_output(k: int, out: Tensor, inputs: tuple, create_graph: bool,
     return tuple(res)
 
 
-def hessian(func: Callable, inputs, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+def hessian(func: Callable, inputs: Tensors, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Tensors:
     """The Hessian of a scalar ``func`` at ``inputs`` (``torch.autograd.functional.hessian``):
     a Tensor of shape ``input.shape * 2``, or ``H[i][j]`` for a tuple of inputs."""
     in_tuple, inputs = _tupled(inputs, "inputs", "hessian")
@@ -351,7 +355,8 @@ def _scalar_output(func, inputs, fname: str, strict: bool):
     return out_tuple, outputs
 
 
-def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def vhp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
     """``v^T H`` of a scalar ``func``; returns ``(func_output, vhp)``
     (``torch.autograd.functional.vhp``)."""
     with enable_grad():
@@ -372,7 +377,8 @@ def vhp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool
             _untuple(_finish(res, create_graph), in_tuple))
 
 
-def hvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def hvp(func: Callable, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
     """``H v`` of a scalar ``func``; returns ``(func_output, hvp)``
     (``torch.autograd.functional.hvp``, by the double-backward trick like PyTorch)."""
     from ..ops.creation import zeros_like
