@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ember
 from tests.autograd._helpers import both, leaves, raises_like, same
@@ -564,3 +566,69 @@ def test_backward_create_graph_warns_once_about_cycle():
         warnings.simplefilter("error")
         (x * x).sum().backward(create_graph=True)
         ember.autograd.grad((x * x).sum(), x, create_graph=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# random programs: diamonds, shared values, in-place writes and views, compared with PyTorch
+# ---------------------------------------------------------------------------------------------
+
+def _step(lib, vals, kind, i, j):
+    a, b = vals[i % len(vals)], vals[j % len(vals)]
+    if kind == "add":
+        return a + b
+    if kind == "mul":
+        return a * b
+    if kind == "sub_scaled":
+        return a - 0.5 * b
+    if kind == "tanh":
+        return a.tanh()
+    if kind == "sin_mul":
+        return a.sin() * b
+    if kind == "sigmoid":
+        return lib.sigmoid(a)
+    if kind == "square":
+        return a * a
+    if kind == "broadcast_mean":
+        return a + b.mean(0, keepdim=True)
+    if kind == "scale_by_sum":
+        return a * b.sum() * 0.1
+    if kind == "detached":
+        return a * b.detach()
+    if kind == "setitem":  # CopySlices on a fresh non-leaf
+        c = a * 1
+        c[1] = b[2] * 2
+        return c
+    if kind == "inplace_mul":
+        c = a.clone()
+        c.mul_(b)
+        return c
+    if kind == "view_inplace":
+        c = a * 1
+        c.t()[1:].add_(b.t()[1:])
+        return c
+    if kind == "transpose_matmul":
+        return lib.matmul(a, b.t()) @ a * 0.1
+    raise AssertionError(kind)
+
+
+KINDS = ["add", "mul", "sub_scaled", "tanh", "sin_mul", "sigmoid", "square", "broadcast_mean",
+         "scale_by_sum", "detached", "setitem", "inplace_mul", "view_inplace", "transpose_matmul"]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 50), st.integers(0, 50)),
+                min_size=1, max_size=12),
+       st.lists(st.integers(0, 50), min_size=1, max_size=3))
+def test_random_programs_match_torch(program, roots):
+    def fn(lib, x, y):
+        vals = [x, y]
+        for kind, i, j in program:
+            vals.append(_step(lib, vals, kind, i, j))
+        total = sum((vals[k % len(vals)] * (k + 1)).sum() for k in roots)
+        if not total.requires_grad:
+            return total
+        total.backward()
+        return total
+
+    both(fn, r(3, 3), r(3, 3, seed=1), atol=1e-4, rtol=1e-4)
