@@ -384,10 +384,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated "
                              f"is a mini-batch of fixed length sequences. However, found offsets "
                              f"of type {_torch_type_str(offsets)}")
-        xp = array_module(input._data)
-        offs = xp.arange(0, input.numel(), max(input.shape[1], 1), dtype=np.int64)
         if input.shape[1] == 0:
-            offs = xp.zeros(input.shape[0], dtype=np.int64)
+            raise RuntimeError("step must be nonzero")  # PyTorch's arange(0, 0, 0)
+        xp = array_module(input._data)
+        offs = xp.arange(0, input.numel(), input.shape[1], dtype=np.int64)
         include_last_offset = False
         ids = input._data.reshape(-1)
         if per_sample_weights is not None:
