@@ -433,13 +433,11 @@ class Function(metaclass=FunctionMeta):
         return tuple(result) if is_tuple else result[0]
 
 
-_signatures: dict = {}
-
-
 def _bind_args(cls, args: tuple, kwargs: dict, new_style: bool) -> tuple:
-    sig = _signatures.get(cls)
+    sig = cls.__dict__.get("_forward_signature")  # (cached on the class itself, not inherited)
     if sig is None:
-        sig = _signatures[cls] = inspect.signature(cls.forward)
+        sig = inspect.signature(cls.forward)
+        cls._forward_signature = sig
     if new_style:
         bound = sig.bind(*args, **kwargs)
         bound.apply_defaults()
