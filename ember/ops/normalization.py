@@ -296,6 +296,15 @@ def _check_param_dtypes(x: Tensor, *params) -> None:
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
+def _float_arg(v, fname: str, name: str, pos: int) -> float:
+    if isinstance(v, Tensor) and v.numel() == 1:
+        return float(v.item())
+    if not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fname}(): argument '{name}' (position {pos}) must be float, not "
+                        f"{type(v).__name__}")
+    return float(v)
+
+
 def _verify_batch_size(size) -> None:
     n = size[0]
     for s in size[2:]:
@@ -397,6 +406,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for i, (nm, t) in enumerate((("running_mean", running_mean), ("running_var", running_var),
                                  ("weight", weight), ("bias", bias))):
         _opt_tensor(t, "batch_norm", nm, i + 2)
+    momentum = _float_arg(momentum, "batch_norm", "momentum", 7)
+    _float_arg(eps, "batch_norm", "eps", 8)  # (the messages below print eps as given)
     if training:
         _verify_batch_size(input.size())
     if training and eps <= 0.0:
@@ -421,6 +432,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     for i, (nm, t) in enumerate((("running_mean", running_mean), ("running_var", running_var),
                                  ("weight", weight), ("bias", bias))):
         _opt_tensor(t, "instance_norm", nm, i + 2)
+    momentum = _float_arg(momentum, "instance_norm", "momentum", 7)
+    _float_arg(eps, "instance_norm", "eps", 8)
     if use_input_stats:
         size = input.size()
         n = 1

@@ -139,6 +139,9 @@ def test_batch_norm_half_inputs(dt):
                                       training=True),
     lambda lib, x: _f(lib).batch_norm(x[:1, :, :1], None, None, training=True),
     lambda lib, x: _f(lib).batch_norm(x[0, 0], None, None, training=True),
+    lambda lib, x: _f(lib).batch_norm(x, None, None, training=True, momentum=None),
+    lambda lib, x: _f(lib).batch_norm(x, lib.zeros(3), lib.ones(3), training=True,
+                                      momentum="0.1"),
 ])
 def test_batch_norm_errors(fn):
     same_message(fn, Const(rand(4, 3, 5)))
@@ -369,6 +372,7 @@ def test_instance_norm_running_stats():
     lambda lib, x: _f(lib).instance_norm(x, lib.zeros(4), lib.ones(4)),
     lambda lib, x: _f(lib).instance_norm(x, None, None, use_input_stats=False),
     lambda lib, x: _f(lib).instance_norm(x, None, None, lib.ones(4)),
+    lambda lib, x: _f(lib).instance_norm(x, None, None, momentum=None),
 ])
 def test_instance_norm_errors(fn):
     same_message(fn, Const(rand(4, 3, 5)))
