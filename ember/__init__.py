@@ -35,6 +35,8 @@ from .ops.pointwise import *
 from .ops.random import *
 from .ops.reduction import *
 from .ops.shape import *
+from .ops.distance import cdist, cosine_similarity, pairwise_distance, pdist
+from .ops.spatial import channel_shuffle, pixel_shuffle, pixel_unshuffle
 
 from . import cuda, linalg
 from . import random
