@@ -159,6 +159,13 @@ def apply_maps(xp, x, maps):
     """Forward of a separable map on an array (NumPy or CuPy)."""
     dt = x.dtype
     cdt = _compute_dtype(dt)
+    if dt.kind in "iu":
+        # integer images: one rounded, saturated pass per axis, the last axis first (PyTorch's
+        # uint8 kernels resample horizontally, then vertically, as PIL does)
+        y = x
+        for m in reversed(maps):
+            y = _finish(xp, _gather_axis(xp, y, m, cdt if m.w is not None else dt), dt)
+        return y
     y = x
     for m in maps:
         y = _gather_axis(xp, y, m, cdt if m.w is not None else y.dtype)
@@ -176,16 +183,18 @@ def apply_maps_t(xp, g, maps):
 
 
 class Resample(Op, name="ResampleBackward0"):
-    """``y = A x`` for a separable map ``A`` (a tuple of ``AxisMap``)."""
+    """``y = A x`` for a separable map ``A`` (a tuple of ``AxisMap``). The gradient is
+    ``B^T g`` with ``B = bmaps`` when given: PyTorch's nearest-neighbour backward kernels pick
+    source pixels with slightly different arithmetic than its forward kernels."""
 
     @staticmethod
-    def forward(ctx, x, maps):
-        ctx.maps = maps
+    def forward(ctx, x, maps, bmaps=None):
+        ctx.bmaps = maps if bmaps is None else bmaps
         return apply_maps(array_module(x), x, maps)
 
     @staticmethod
     def backward(ctx, g):
-        return ResampleT.apply(g, ctx.maps), None
+        return ResampleT.apply(g, ctx.bmaps), None, None
 
 
 class ResampleT(Op, name="ResampleBackwardBackward0"):
@@ -204,13 +213,13 @@ class ResampleT(Op, name="ResampleBackwardBackward0"):
 _NAMED: dict = {}
 
 
-def _resample(x: Tensor, maps, node_name: str) -> Tensor:
+def _resample(x: Tensor, maps, node_name: str, bmaps=None) -> Tensor:
     """Apply ``maps`` with a backward node printed as PyTorch's ``node_name``."""
     cls = _NAMED.get(node_name)
     if cls is None:
         cls = _NAMED[node_name] = type(node_name, (Resample,), {})
         cls.__name__ = node_name
-    return cls.apply(x, tuple(maps))
+    return cls.apply(x, tuple(maps), None if bmaps is None else tuple(bmaps))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,7 +350,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if k not in (1, 2, 3) or nd not in (k + 1, k + 2):
         raise NotImplementedError(f"Padding size {len(pads)} is not supported for {nd}D input "
-                                  f"tensor.\n\n{_PAD_SUPPORT}")
+                                  f"tensor.\n{_PAD_SUPPORT}")
     in_sp = shape[nd - k:]
     # pairs in spatial order (first padded dim first)
     sp_pairs = list(reversed(pairs))
@@ -425,6 +434,23 @@ def _nearest_table(n_in, n_out, scale, exact: bool, om):
     else:
         idx = _floorf(_source_index(s, n_out, True, False, om))
     return np.minimum(idx, n_in - 1)[:, None], None
+
+
+def _nearest_bwd_table(n_in, n_out, scale, exact: bool):
+    """The source pixels of PyTorch's nearest backward kernels (``nearest_idx`` /
+    ``nearest_exact_idx``): float32 scale, and shortcuts for equal and doubled sizes."""
+    o = np.arange(n_out, dtype=np.int64)
+    f32 = np.float32
+    s = f32(1.0 / scale) if scale is not None and scale > 0 else f32(n_in) / f32(n_out)
+    if exact:
+        idx = np.floor(((o + 0.5) * np.float64(s)).astype(f32)).astype(np.int64)
+    elif n_out == n_in:
+        idx = o
+    elif n_out == 2 * n_in:
+        idx = o >> 1
+    else:
+        idx = np.floor(o.astype(f32) * s).astype(np.int64)
+    return np.minimum(idx, n_in - 1)[:, None]
 
 
 def _linear_table(n_in, n_out, scale, align_corners: bool, om):
@@ -546,9 +572,13 @@ def _upsample(x: Tensor, out_size, scales, mode: str, align_corners, antialias: 
                                   f"'{_legacy_scalar_name(x.dtype)}'")
     om = _opmath(dt)
     maps = []
+    bmaps = [] if mode in ("nearest", "nearest-exact") else None
     for i in range(nd):
         sc = None if scales is None else scales[i]
         n_in, n_out = in_sp[i], out_size[i]
+        if bmaps is not None:
+            bmaps.append(AxisMap(2 + i, n_in, _nearest_bwd_table(n_in, n_out, sc,
+                                                                mode == "nearest-exact")))
         if antialias:
             idx, w = _aa_table(n_in, n_out, sc, align_corners, mode, om)
         elif mode in ("nearest", "nearest-exact"):
@@ -567,7 +597,7 @@ def _upsample(x: Tensor, out_size, scales, mode: str, align_corners, antialias: 
         node = f"UpsampleNearestExact{nd}DBackward0"
     else:
         node = f"Upsample{mode.capitalize()}{nd}DBackward0"
-    return _resample(x, maps, node)
+    return _resample(x, maps, node, bmaps)
 
 
 _INTERP_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
