@@ -5,5 +5,7 @@ from .modules import *  # noqa: F403 - the layer classes are torch.nn's namespac
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["functional", "init", "modules", "parameter", "Parameter", "Buffer",
+from . import utils  # noqa: E402 - after the layers it builds on
+
+__all__ = ["functional", "init", "modules", "parameter", "utils", "Parameter", "Buffer",
            "UninitializedParameter", "UninitializedBuffer", *_modules_all]
