@@ -46,3 +46,4 @@ from .random import (default_generator, fork_rng, get_rng_state, initial_seed, m
 __version__ = "0.1.0"
 from . import nn
 from . import utils
+from . import vision
