@@ -111,39 +111,24 @@ def _gather_axis(xp, x, m: AxisMap, cdt):
 
 
 def _scatter_axis(xp, g, m: AxisMap, cdt):
-    """The transpose of ``_gather_axis``: scatter-add ``g`` back to ``m.n_in`` positions."""
+    """The transpose of ``_gather_axis``: scatter-add ``g`` back to ``m.n_in`` positions, one
+    ``ufunc.at``-style scatter per tap on flat offsets with the axis moved last."""
     axis, n_in = m.axis, m.n_in
-    out_shape = g.shape[:axis] + (n_in,) + g.shape[axis + 1:]
-    out = xp.zeros(out_shape, dtype=cdt)
-    if g.size == 0:
-        return out
-    shape = _bshape(g.ndim, axis, m.idx.shape[0])
-    for k in range(m.idx.shape[1]):
-        col = m.idx[:, k]
-        vals = g if g.dtype == cdt else g.astype(cdt)
-        if m.w is not None:
-            vals = vals * xp.asarray(m.w[:, k], dtype=cdt).reshape(shape)
-        if xp is np:
-            # segment sums over runs of equal (sorted) positions: several times faster than
-            # np.add.at (benchmarked on 64x224x448 float32: 21 ms vs 44 ms)
-            order = np.argsort(col, kind="stable")
-            srt = col[order]
-            if not np.array_equal(order, np.arange(order.size)):
-                vals = np.take(vals, order, axis=axis)
-            starts = np.flatnonzero(np.r_[True, srt[1:] != srt[:-1]])
-            sums = np.add.reduceat(vals, starts, axis=axis)
-            sl = [slice(None)] * g.ndim
-            sl[axis] = srt[starts]
-            out[tuple(sl)] += sums
-        else:
-            moved = xp.ascontiguousarray(xp.moveaxis(vals, axis, -1))
-            rows = _prod(moved.shape[:-1])
-            tgt = xp.zeros(moved.shape[:-1] + (n_in,), dtype=cdt)
-            flat = (xp.arange(rows, dtype=np.int64).reshape(rows, 1) * n_in
-                    + xp.asarray(col).reshape(1, -1)).reshape(-1)
-            index_add_at(xp, tgt.reshape(-1), flat, moved.reshape(-1))
-            out += xp.moveaxis(tgt, -1, axis)
-    return out
+    n_out, taps = m.idx.shape
+    moved = xp.ascontiguousarray(xp.moveaxis(g, axis, -1), dtype=cdt)
+    lead = moved.shape[:-1]
+    rows = _prod(lead)
+    tgt = xp.zeros(lead + (n_in,), dtype=cdt)
+    if rows and n_out:
+        vals2 = moved.reshape(rows, n_out)
+        base = xp.arange(rows, dtype=np.int64).reshape(rows, 1) * n_in
+        idx = xp.asarray(m.idx)
+        w = None if m.w is None else xp.asarray(m.w, dtype=cdt)
+        for k in range(taps):
+            vals = vals2 if w is None else vals2 * w[:, k]
+            flat = (base + idx[:, k].reshape(1, n_out)).reshape(-1)
+            index_add_at(xp, tgt.reshape(-1), flat, vals.reshape(-1))
+    return xp.moveaxis(tgt, -1, axis)
 
 
 def _finish(xp, r, dt):
