@@ -66,7 +66,8 @@ def _prod(shape) -> int:
 
 class AxisMap:
     """One axis of a separable linear map: ``idx`` (out, K) int64 input positions and ``w``
-    (out, K) float64 weights (None when K == 1 and every weight is one: a pure gather)."""
+    (out, K) weights in PyTorch's precision (None when K == 1 and every weight is one: a pure
+    gather, exact for every dtype)."""
 
     __slots__ = ("axis", "n_in", "idx", "w")
 
