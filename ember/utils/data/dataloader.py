@@ -375,6 +375,9 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._index_queues = []
         self._worker_pids_set = False
         self._shm_prefix = None
+        # a forked child (a worker of another loader) inherits this object; only the process
+        # that started the workers may stop them
+        self._owner_pid = os.getpid()
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
         self._in_order = loader.in_order
@@ -599,7 +602,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         the rest; then remove shared memory that unread results still name."""
         if _utils is None or _utils.python_exit_status is not False:
             return  # interpreter exit: multiprocessing's own atexit hook ends daemonic workers
-        if self._shutdown:
+        if self._shutdown or self._owner_pid != os.getpid():
             return
         self._shutdown = True
         try:

@@ -60,7 +60,10 @@ class ExceptionWrapper:
             exc = self.exc_type(msg)
         except Exception:
             raise RuntimeError(msg) from None
-        raise exc
+        try:
+            raise exc
+        finally:
+            del exc  # no frame -> exception -> traceback -> frame cycle keeping data alive
 
 
 from . import collate, fetch, pin_memory, shared, signal_handling, worker  # noqa: E402

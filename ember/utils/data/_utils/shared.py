@@ -213,7 +213,7 @@ def _reduce_tensor(t: Tensor):
         ref = _copy_to_segment(a) if a.nbytes >= THRESHOLD and in_worker() else None
         if ref is not None:
             return fn, (ref, 0, shape, ref.args[4], *rest)
-        compact = np.ascontiguousarray(a)
+        compact = a.copy(order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
         return fn, (compact, 0, shape, compact.strides, *rest)
     return fn, args
 

@@ -84,7 +84,11 @@ def _set_SIGCHLD_handler() -> None:
         previous = None
 
     def handler(signum, frame):
-        _error_if_any_worker_fails()
+        from . import python_exit_status
+
+        # at interpreter exit multiprocessing terminates the daemonic workers itself
+        if not python_exit_status:
+            _error_if_any_worker_fails()
         if previous is not None:
             previous(signum, frame)
 

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import MP_STATUS_CHECK_INTERVAL, ExceptionWrapper, shared, signal_handling
+from . import ExceptionWrapper, shared, signal_handling
 
 __all__ = ["WorkerInfo", "get_worker_info"]
+
+# How often an idle worker checks whether the main process stopped it or died (seconds).
+_POLL_INTERVAL = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +115,13 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         watchdog = ManagerWatchdog()
         while watchdog.is_alive():
             try:
-                r = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
+                r = index_queue.get(timeout=_POLL_INTERVAL)
             except queue.Empty:
+                if done_event.is_set():
+                    # The stop message (None) may never come: when the iterator is collected
+                    # as part of a reference cycle, its index queues are finalized first and
+                    # their feeder threads drop what is put afterwards.
+                    break
                 continue
             if isinstance(r, _ResumeIteration):
                 data_queue.put((r, shared.dumps(None)))
