@@ -104,8 +104,12 @@ def download_url(url: str, root: str | pathlib.Path, filename: str | pathlib.Pat
         else:
             raise
     if not check_integrity(fpath, md5):
+        got = calculate_md5(fpath) if os.path.isfile(fpath) else "no file"
+        # A corrupt download is removed so that the next run does not take it for the file.
+        if os.path.isfile(fpath):
+            os.remove(fpath)
         raise RuntimeError(f"File not found or corrupted: {fpath} (expected md5 {md5}, got "
-                           f"{calculate_md5(fpath) if os.path.isfile(fpath) else 'no file'}).")
+                           f"{got}).")
 
 
 def download_file_from_google_drive(file_id: str, root: str | pathlib.Path,

@@ -12,7 +12,7 @@ from .._pil import Image, ImageEnhance, ImageOps
 
 
 def _is_pil_image(img: Any) -> bool:
-    return Image is not None and isinstance(img, Any)
+    return Image is not None and isinstance(img, Image.Image)
 
 
 def _check(img: Any) -> None:
