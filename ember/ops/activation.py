@@ -261,14 +261,16 @@ class Silu(_Act, name="SiluBackward0"):
     @staticmethod
     def _df(xp, g, s):
         sig = 1 / (1 + xp.exp(-s))
-        d = sig * (1 + s * (1 - sig))
-        return g * (d.conj() if d.dtype.kind == "c" else d)
+        d = 1 - sig
+        d *= s
+        d += 1
+        d *= sig
+        return g * d
 
     @staticmethod
     def _df_t(g, s):
         sig = _pw.sigmoid(s)
-        d = sig * (1 + s * (1 - sig))
-        return g * (_pw.conj(d) if d.is_complex() else d)
+        return g * (sig * (1 + s * (1 - sig)))
 
 
 class Mish(_Act, name="MishBackward0"):
@@ -310,14 +312,15 @@ class Hardswish(_Act, name="HardswishBackward0"):
 
     @staticmethod
     def _df(xp, g, s):
+        # PyTorch: 0 at and below -3, g at and above 3
         mid = g * (s / 3 + 0.5)
-        return xp.where(s < -3, 0, xp.where(s <= 3, mid, g)).astype(g.dtype, copy=False)
+        return xp.where(s <= -3, 0, xp.where(s < 3, mid, g)).astype(g.dtype, copy=False)
 
     @staticmethod
     def _df_t(g, s):
         a = s._data
         mid = g * (s / 3 + 0.5)
-        return _where_const(~(a < -3), _pw.where(_const(a <= 3), mid, g))
+        return _where_const(~(a <= -3), _pw.where(_const(a < 3), mid, g))
 
 
 class Softplus(_Act, name="SoftplusBackward0"):
@@ -481,8 +484,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``F.silu``: ``x * sigmoid(x)`` (complex inputs too, as in PyTorch)."""
+    """``F.silu``: ``x * sigmoid(x)`` (complex inputs too, without autograd, as in PyTorch)."""
     x = _float_input(input, "silu", "silu_{dev}", complex_ok=True)
+    if x._data.dtype.kind == "c" and x._rg and _state.enabled:
+        raise RuntimeError("silu does not support automatic differentiation for outputs with "
+                           "complex dtype.")
     return _run(Silu, x, inplace, "silu_")
 
 
@@ -517,7 +523,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0 or lambd > _dtype.finfo(x.dtype).max:
         fmax = _dtype.finfo(x.dtype).max
         raise RuntimeError(f"lambda must be in range [0, {fmax:g}] for input dtype "
-                           f"{_legacy_scalar_name(x.dtype)}, but found {lambd}")
+                           f"{_legacy_scalar_name(x.dtype)}, but found {lambd:g}")
     return Softshrink.apply(x, float(lambd))
 
 
