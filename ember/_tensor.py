@@ -648,6 +648,13 @@ def _storage_of(a):
             return a, 0, a.strides
         a = a.copy(order="K")
         return a, 0, a.strides
+    if root.dtype != a.dtype:
+        # a dtype view (Tensor.view(dtype)): the storage is rebuilt with the root's dtype, so
+        # hand out the root's bytes reinterpreted as this tensor's dtype
+        if root.nbytes % a.dtype.itemsize:
+            a = a.copy(order="K")
+            return a, 0, a.strides
+        root = root.reshape(-1, order="A").view(np.uint8).view(a.dtype)
     return root, _data_ptr(a) - _data_ptr(root), a.strides
 
 
@@ -668,7 +675,9 @@ def _deepcopy_array(a, memo):
     if new_root is None:
         new_root = memo[key] = root.copy(order="K")
         memo.setdefault(id(memo), []).append(root)  # keep root alive, as copy.deepcopy does
-    return _view_into(new_root, _data_ptr(a) - _data_ptr(root), a.shape, a.strides)
+    # a.dtype, not the root's: a may be a dtype view (Tensor.view(dtype))
+    return np.ndarray(a.shape, dtype=a.dtype, buffer=new_root,
+                      offset=_data_ptr(a) - _data_ptr(root), strides=a.strides)
 
 
 def _rebuild_tensor(storage, offset, shape, strides, requires_grad, dev, cls=None, state=None):
