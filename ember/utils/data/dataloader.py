@@ -375,6 +375,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._index_queues = []
         self._worker_pids_set = False
         self._shm_prefix = None
+        self._pool_prefixes = []
         # a forked child (a worker of another loader) inherits this object; only the process
         # that started the workers may stop them
         self._owner_pid = os.getpid()
@@ -397,20 +398,28 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         if shared.available():
             self._shm_prefix = f"/edl{os.getpid():x}{secrets.token_hex(3)}_"
         max_in_flight = self._prefetch_factor * self._num_workers + 1
+        # reusable shared-memory slots per worker: batches in flight and in use, a few big
+        # arrays each (see _utils/shared.py)
+        pool_slots = 4 * (self._prefetch_factor + 2)
         self._workers_status = [False] * self._num_workers
         try:
             for i in range(self._num_workers):
                 index_queue = ctx.Queue()
                 # the main process never waits for unread indices when it exits
                 index_queue.cancel_join_thread()
-                prefix = None if self._shm_prefix is None else f"{self._shm_prefix}{i}_"
+                prefix = flags = None
+                if self._shm_prefix is not None:
+                    prefix = f"{self._shm_prefix}{i}_"
+                    flags = ctx.RawArray("B", pool_slots)
+                    shared.register_pool(prefix, flags)
+                    self._pool_prefixes.append(prefix)
                 w = ctx.Process(
                     target=_worker_loop,
                     args=(self._dataset_kind, self._dataset, index_queue,
                           self._worker_result_queue, self._workers_done_event,
                           self._auto_collation, self._collate_fn, self._drop_last,
                           self._base_seed, self._worker_init_fn, i, self._num_workers,
-                          self._persistent_workers, prefix, max_in_flight))
+                          self._persistent_workers, prefix, flags, max_in_flight))
                 w.daemon = True
                 self._index_queues.append(index_queue)
                 try:
@@ -630,6 +639,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 if w.is_alive():
                     w.terminate()
                     w.join(timeout=_utils.MP_STATUS_CHECK_INTERVAL)
+            for prefix in self._pool_prefixes:
+                shared.forget_pool(prefix)
             if self._shm_prefix is not None:
                 shared.unlink_leftovers(self._shm_prefix)
 

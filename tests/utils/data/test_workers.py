@@ -300,6 +300,35 @@ def test_large_batches_arrive_in_shared_memory():
     assert segment_of(small[0]["x"]) is None
 
 
+@pytest.mark.skipif(not shared.available(), reason="no POSIX shared memory")
+def test_shared_memory_slots_are_reused_only_when_free():
+    dl = E.DataLoader(H.Big(480, 8192), batch_size=4, num_workers=2)
+    it = iter(dl)
+    kept_view = None
+    names = set()
+    for k, (x, _y) in enumerate(it):
+        # every batch is intact while we hold it, although the workers keep writing
+        assert bool((x == ember.arange(4 * k, 4 * k + 4).float()[:, None]).all())
+        names.add(segment_of(x).name)
+        if k == 0:
+            kept_view = x[1, :10]  # a view keeps batch 0's memory (and slot) taken
+        if k % 10 == 0:
+            assert len(our_segments()) <= 2 * it._prefetch_factor * 4 + 4
+    del it
+    assert len(names) <= 12  # the 120 batches cycled through a few slots
+    assert kept_view.tolist() == [1.0] * 10
+
+
+@pytest.mark.skipif(not shared.available(), reason="no POSIX shared memory")
+def test_batches_kept_alive_are_never_overwritten():
+    # more live batches than pool slots: later batches go to one-off segments
+    batches = run_iter(E.DataLoader(H.Big(200, 8192), batch_size=2, num_workers=2))
+    assert len(batches) == 100
+    for k, (x, y) in enumerate(batches):
+        assert segment_of(x) is not None and y.tolist() == [2 * k, 2 * k + 1]
+        assert bool((x == ember.tensor([2.0 * k, 2.0 * k + 1])[:, None]).all())
+
+
 def big_numpy_collate(batch):
     return np.stack([np.full(20000, b, np.float64) for b in batch]), batch
 

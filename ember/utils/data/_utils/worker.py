@@ -88,7 +88,7 @@ def _seed_worker(base_seed: int, worker_id: int) -> int:
 
 def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto_collation,
                  collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers,
-                 persistent_workers, shm_prefix, max_in_flight) -> None:
+                 persistent_workers, shm_prefix, shm_flags, max_in_flight) -> None:
     """Fetch the batches whose indices arrive on ``index_queue`` and put ``(task index,
     pickled result)`` on ``data_queue`` until told to stop (None) or the parent dies."""
     from ..dataloader import _DatasetKind
@@ -99,7 +99,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         global _worker_info
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=dataset)
-        shared.worker_setup(shm_prefix, max_in_flight)
+        shared.worker_setup(shm_prefix, shm_flags, max_in_flight)
         where = f"in DataLoader worker process {worker_id}"
         init_exception = None
         fetcher = None
@@ -158,4 +158,4 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         # shared memory they name.
         data_queue.cancel_join_thread()
         data_queue.close()
-        shared.unlink_recent()
+        shared.unlink_own()
