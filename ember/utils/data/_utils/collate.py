@@ -135,10 +135,13 @@ def collate_tensor_fn(batch, *, collate_fn_map: dict | None = None):
                 break
             arrays.append(a)
         else:
-            out = shared.empty((len(arrays),) + shape, dtype)
+            n = len(arrays)
+            if not shape:  # scalars (labels): small, and np.array is fastest for them
+                return Tensor._make(np.array(arrays, dtype=dtype))
+            out = shared.empty((n,) + shape, dtype)
             if out.size:
-                # one row per sample: concatenating (1, *shape) views writes each row once
-                np.concatenate([a[None] for a in arrays], axis=0, out=out)
+                # the samples back to back along their first dim is the stacked batch
+                np.concatenate(arrays, axis=0, out=out.reshape((n * shape[0],) + shape[1:]))
             return Tensor._make(out)
     # mixed shapes, dtypes or devices, or autograd: stack() gives PyTorch's result or error
     return stack(batch, 0)
