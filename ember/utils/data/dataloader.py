@@ -20,16 +20,19 @@ interrupted are stopped (and joined, or terminated when they do not stop).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import math
 import multiprocessing
 import multiprocessing.context
+import multiprocessing.util  # registers its atexit hook now, so that ours runs before it
 import os
 import pickle
 import queue
 import secrets
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
@@ -52,6 +55,20 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]
 
 T_co = TypeVar("T_co", covariant=True)
+
+
+# Iterators with running workers. At interpreter exit they are shut down properly (this hook
+# runs before multiprocessing's, which would just terminate the workers, and before the exit
+# flag is set), so the workers free their shared memory.
+_live_iterators: weakref.WeakSet = weakref.WeakSet()
+
+
+def _shutdown_live_iterators() -> None:
+    for it in list(_live_iterators):
+        it._shutdown_workers()
+
+
+atexit.register(_shutdown_live_iterators)
 
 
 class _DatasetKind:
@@ -396,7 +413,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_done_event = ctx.Event()
         self._shutdown = False
         if shared.available():
-            self._shm_prefix = f"/edl{os.getpid():x}{secrets.token_hex(3)}_"
+            self._shm_prefix = f"/edl{os.getpid():x}_{secrets.token_hex(3)}_"
         max_in_flight = self._prefetch_factor * self._num_workers + 1
         # reusable shared-memory slots per worker: batches in flight and in use, a few big
         # arrays each (see _utils/shared.py)
@@ -455,6 +472,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         else:
             self._data_queue = self._worker_result_queue
 
+        _live_iterators.add(self)
         signal_handling._set_worker_pids(id(self), tuple(w.pid for w in self._workers))
         signal_handling._set_SIGCHLD_handler()
         self._worker_pids_set = True
@@ -610,7 +628,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         """Stop the workers: ask politely (done event + None), join for a while, terminate
         the rest; then remove shared memory that unread results still name."""
         if _utils is None or _utils.python_exit_status is not False:
-            return  # interpreter exit: multiprocessing's own atexit hook ends daemonic workers
+            return  # late in interpreter exit (live iterators were shut down by the hook)
         if self._shutdown or self._owner_pid != os.getpid():
             return
         self._shutdown = True

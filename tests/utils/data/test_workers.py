@@ -70,9 +70,13 @@ def alive(pid: int) -> bool:
 
 
 def our_segments() -> list:
+    return segments_of(os.getpid())
+
+
+def segments_of(pid: int) -> list:
     if not os.path.isdir("/dev/shm"):
         return []
-    return [n for n in os.listdir("/dev/shm") if n.startswith(f"edl{os.getpid():x}")]
+    return [n for n in os.listdir("/dev/shm") if n.startswith(f"edl{pid:x}_")]
 
 
 @pytest.fixture(autouse=True)
@@ -499,6 +503,13 @@ def test_other_start_methods(method):
     got = run_iter(dl)
     assert [b[1].tolist() for b in got] == [[0, 1, 2, 3], [4, 5]]
     assert got[0][0].tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]]
+    # large batches: the shared-memory pool works with these start methods too
+    big = run_iter(E.DataLoader(H.Big(12, 8192), batch_size=4, num_workers=2,
+                                multiprocessing_context=method, worker_init_fn=H.record_init))
+    for k, (x, y) in enumerate(big):
+        assert y.tolist() == [4 * k + j for j in range(4)]
+        assert bool((x == y.float()[:, None]).all())
+        assert not shared.available() or segment_of(x) is not None
 
 
 def test_spawn_with_unpicklable_arguments_warns_and_raises():
@@ -516,6 +527,74 @@ def test_pin_memory_with_workers():
         out = run_iter(E.DataLoader(H.Squares(4), batch_size=2, num_workers=1,
                                     pin_memory=True))
     assert [b["y"].tolist() for b in out] == [[0, 1], [2, 3]]
+
+
+class FakePinnedMemory:
+    """Stands in for CuPy when CUDA is absent: pinned memory is plain host memory."""
+
+    def __init__(self):
+        self.calls = 0
+        outer = self
+
+        class Device:
+            def __init__(self, i):
+                pass
+
+            def use(self):
+                pass
+
+        class Cuda:
+            @staticmethod
+            def alloc_pinned_memory(n):
+                outer.calls += 1
+                return bytearray(n)
+
+        Cuda.Device = Device
+        self.cuda = Cuda
+
+
+def test_pin_memory_thread_with_fake_cuda(monkeypatch):
+    from ember import _backend
+    from ember.utils.data import dataloader
+
+    fake = FakePinnedMemory()
+    monkeypatch.setattr(_backend, "cupy_module", lambda: fake)
+    monkeypatch.setattr(dataloader, "_cuda_available", lambda: True)
+    monkeypatch.setattr(ember.cuda, "current_device", lambda: 0)
+    for nw in (0, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "no accelerator" warning now
+            out = run_iter(E.DataLoader(H.Squares(6), batch_size=4, num_workers=nw,
+                                        pin_memory=True))
+        assert [b["y"].tolist() for b in out] == [[0, 1, 2, 3], [4, 5]]
+        assert out[1]["name"] == ["s04", "s05"] and out[1]["x"].tolist() == [[4, 16], [5, 25]]
+        assert isinstance(out[0]["x"]._data.base, bytearray)  # copied into "pinned" memory
+    assert fake.calls == 8
+    with pytest.raises(ValueError, match="Caught ValueError in DataLoader worker process"):
+        run_iter(E.DataLoader(H.Failing(bad=1), batch_size=2, num_workers=1, pin_memory=True))
+
+
+EXIT_SCRIPT = textwrap.dedent("""
+    from ember.utils.data import DataLoader
+    from tests.utils.data._helpers import Big
+    dl = DataLoader(Big(64, 8192), batch_size=4, num_workers=2, persistent_workers=True)
+    for b in dl:
+        pass
+    it = iter(DataLoader(Big(64, 8192), batch_size=4, num_workers=2))
+    next(it)
+    print(" ".join(str(w.pid) for w in dl._iterator._workers + it._workers), flush=True)
+""")
+
+
+def test_interpreter_exit_with_live_iterators_cleans_up():
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", EXIT_SCRIPT], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == "", err
+    pids = [int(p) for p in out.split()]
+    assert len(pids) == 4 and not any(alive(p) for p in pids)
+    assert segments_of(proc.pid) == []  # the pools of both loaders are gone
 
 
 CTRL_C_SCRIPT = textwrap.dedent("""

@@ -374,7 +374,7 @@ def forget_pool(prefix: str) -> None:
     _pools.pop(prefix, None)
     with _mapped_lock:
         for key in [k for k in _mapped if k[0] == prefix]:
-            del _mapped[key]
+            _unlink(_mapped.pop(key).name)  # gone already unless its worker was killed
 
 
 def _release(flags, index: int) -> None:

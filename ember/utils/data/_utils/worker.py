@@ -93,6 +93,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
     pickled result)`` on ``data_queue`` until told to stop (None) or the parent dies."""
     from ..dataloader import _DatasetKind
 
+    parent = os.getppid()
     try:
         signal_handling._set_worker_signal_handlers()
         seed = _seed_worker(base_seed, worker_id)
@@ -152,10 +153,12 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
             data_queue.put((idx, payload))
             del data, payload, idx, index, r  # free the batch before waiting for the next
     except KeyboardInterrupt:
-        pass  # Ctrl-C reaches the whole process group; the main process cleans up
-    if done_event.is_set():
-        # Results still buffered are discarded: do not block exit on a full pipe, and free the
-        # shared memory they name.
+        interrupted = True  # Ctrl-C reaches the whole process group
+    else:
+        interrupted = False
+    if interrupted or done_event.is_set() or os.getppid() != parent:
+        # Nobody will read what is still buffered: do not block exit on a full pipe, and free
+        # the shared memory of the pool and of unread results.
         data_queue.cancel_join_thread()
         data_queue.close()
         shared.unlink_own()
