@@ -198,7 +198,7 @@ def test_iterable_length_warning_with_workers():
 
 
 def test_in_order_false_returns_ready_batches_first():
-    dl = E.DataLoader(H.SlowFor(slow=0, delay=0.4, n=8), batch_size=1, num_workers=2,
+    dl = E.DataLoader(H.SlowFor(slow=0, delay=0.8, n=8), batch_size=1, num_workers=2,
                       in_order=False)
     got = [b.item() for b in run_iter(dl)]
     assert got[0] != 0 and sorted(got) == list(range(8))
@@ -319,7 +319,7 @@ def test_shared_memory_slots_are_reused_only_when_free():
         if k % 10 == 0:
             assert len(our_segments()) <= 2 * it._prefetch_factor * 4 + 4
     del it
-    assert len(names) <= 12  # the 120 batches cycled through a few slots
+    assert len(names) <= 16  # the 120 batches cycled through a few slots
     assert kept_view.tolist() == [1.0] * 10
 
 
