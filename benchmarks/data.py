@@ -1,8 +1,8 @@
 """DataLoader throughput: ember's ``utils.data.DataLoader`` vs PyTorch's, in one run.
 
-Each row times whole epochs (worker start-up and shutdown included, as a training loop sees
-them) with ``num_workers`` 0 and 2, and reports batches/s for both libraries plus the median of
-the paired per-epoch time ratios ember/PyTorch (``harness.compare``).
+Each row times whole shuffled epochs (worker start-up and shutdown included, as a training
+loop sees them) with ``num_workers`` 0 and 2, and reports batches/s for both libraries plus the
+median of the paired per-epoch time ratios ember/PyTorch (``harness.compare``).
 
 To add a row, append a ``Row`` to ``ROWS``: a name, and for each library a function
 ``make(num_workers) -> DataLoader`` (``torch_make=None`` for a row without a PyTorch
@@ -73,8 +73,8 @@ def tensor_dataset_row(n: int = 60_000, features: int = 784, batch: int = 256) -
             return torch.utils.data.DataLoader(t_ds, batch_size=batch, shuffle=True,
                                                num_workers=nw)
 
-    return Row(f"TensorDataset {n}x{features} f32, batch {batch}, shuffle", ember_make,
-               torch_make, target=1.5)
+    return Row(f"TensorDataset {n}x{features}, batch {batch}", ember_make, torch_make,
+               target=1.5)
 
 
 class _PerSample:
@@ -110,8 +110,7 @@ def per_sample_row(n: int = 60_000, features: int = 784, batch: int = 256) -> Ro
             return torch.utils.data.DataLoader(t_ds, batch_size=batch, shuffle=True,
                                                num_workers=nw)
 
-    return Row(f"per-sample Dataset {n}x{features} f32, batch {batch}, shuffle", ember_make,
-               torch_make)
+    return Row(f"per-sample {n}x{features}, batch {batch}", ember_make, torch_make)
 
 
 def rows(quick: bool) -> list[Row]:
@@ -156,7 +155,7 @@ def main(argv=None):
     for r in results:
         tb = r.extra.get("torch_batches_per_s")
         torch_part = f", pytorch {tb:8.0f} batches/s" if tb else ""
-        print(f"{r.name:60s} ember {r.extra['ember_batches_per_s']:8.0f} batches/s{torch_part}")
+        print(f"{r.name:48s} ember {r.extra['ember_batches_per_s']:8.0f} batches/s{torch_part}")
     if args.json:
         write_json(results, args.json, "data")
     return results
