@@ -1,0 +1,163 @@
+"""Array-level building blocks of the optimizers' updates (NumPy or CuPy arrays, in place).
+
+Each helper reproduces the arithmetic of one PyTorch CPU kernel in PyTorch's operation order:
+Python scalars are rounded to the parameter's compute type first (float32 for float32/16/bfloat16
+parameters, float64 for float64), ``addcmul``/``addcdiv`` multiply the scalar into the first
+tensor before the second, ``lerp`` switches formula at a weight of 0.5. The results agree with
+PyTorch's single-tensor (``foreach=False``) optimizers up to the last-bit rounding of PyTorch's
+fused multiply-adds and vectorised square root, which NumPy does not reproduce.
+
+The updates write into reusable scratch arrays (``Workspace``) instead of allocating temporaries
+for every operation; parameters larger than ``CHUNK`` elements are processed in slices so the
+scratch stays bounded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._backend import array_module
+
+# Largest number of elements updated in one slice (bounds the scratch memory: a few of these).
+CHUNK = 1 << 22
+
+_f32 = np.float32
+_f64 = np.float64
+
+
+_WIDE = frozenset({np.dtype(np.float64), np.dtype(np.complex128)})
+
+
+def scalar_type(dtype):
+    """The NumPy scalar type PyTorch rounds a Python scalar to for arrays of ``dtype``
+    (its "opmath" type: float64 for float64/complex128, float32 for every narrower type)."""
+    return _f64 if dtype in _WIDE else _f32
+
+
+def real_view(a):
+    """A real view of a complex array with a trailing axis of 2 (``torch.view_as_real``);
+    real arrays are returned unchanged."""
+    if a is None or a.dtype.kind != "c":
+        return a
+    real = np.float32 if a.dtype == np.complex64 else np.float64
+    return a[..., None].view(real)
+
+
+class Workspace:
+    """Scratch arrays reused across parameters and steps, one pool per (device, dtype)."""
+
+    def __init__(self) -> None:
+        self._pools: dict = {}
+
+    def get(self, like, count: int) -> list:
+        """``count`` contiguous scratch arrays with the shape and dtype of ``like``."""
+        xp = array_module(like)
+        dev = -1 if xp is np else int(like.device.id)
+        key = (dev, like.dtype)
+        pool = self._pools.get(key)
+        n = like.size
+        if pool is None or pool[0].size < n or len(pool) < count:
+            size = max(n, pool[0].size if pool else 0)
+            pool = [xp.empty(size, dtype=like.dtype) for _ in range(max(count,
+                                                                           len(pool or ())))]
+            self._pools[key] = pool
+        shape = like.shape
+        return [b[:n].reshape(shape) for b in pool[:count]]
+
+    def clear(self) -> None:
+        self._pools.clear()
+
+
+def run(kernel, ws: Workspace, n_scratch: int, arrays: list, *args) -> None:
+    """Call ``kernel(*arrays, *scratch, *args)``, slicing large contiguous arrays into chunks of
+    at most ``CHUNK`` elements (every kernel here is elementwise). ``arrays[0]`` is the
+    parameter; entries may be None (optional state)."""
+    p = arrays[0]
+    n = p.size
+    if n <= CHUNK:
+        kernel(*arrays, *ws.get(p, n_scratch), *args)
+        return
+    if all(a is None or a.flags.c_contiguous for a in arrays):
+        flat = [None if a is None else a.reshape(-1) for a in arrays]
+        for start in range(0, n, CHUNK):
+            part = [None if a is None else a[start:start + CHUNK] for a in flat]
+            kernel(*part, *ws.get(part[0], n_scratch), *args)
+        return
+    # a large strided parameter: temporaries of its own size, not kept
+    xp = array_module(p)
+    kernel(*arrays, *[xp.empty(p.shape, dtype=p.dtype) for _ in range(n_scratch)], *args)
+
+
+# --------------------------------------------------------------------------- PyTorch kernels
+def grad_of(p, g, out, maximize: bool, weight_decay, tmp=None):
+    """The gradient an update uses: ``-grad`` when maximizing, plus ``weight_decay * param``
+    (``grad.add(param, alpha=weight_decay)``). Never writes into ``g`` itself."""
+    if maximize:
+        np_neg(g, out)
+        g = out
+    if weight_decay != 0:
+        s = scalar_type(p.dtype)(weight_decay)
+        if g is out:
+            tmp_ = tmp if tmp is not None else array_module(p).empty_like(out)
+            array_module(p).multiply(p, s, out=tmp_)
+            out += tmp_
+        else:
+            array_module(p).multiply(p, s, out=out)
+            out += g
+        g = out
+    return g
+
+
+def np_neg(a, out) -> None:
+    array_module(a).negative(a, out=out)
+
+
+def lerp_(a, b, weight: float, tmp) -> None:
+    """``a.lerp_(b, weight)`` for a scalar weight, with PyTorch's two formulas."""
+    xp = array_module(a)
+    st = scalar_type(a.dtype)
+    w = st(weight)
+    xp.subtract(b, a, out=tmp)
+    if abs(w) < 0.5:
+        tmp *= w
+        a += tmp
+    else:
+        tmp *= st(1) - w
+        xp.subtract(b, tmp, out=a)
+
+
+def addcmul_(a, b, c, value: float, tmp) -> None:
+    """``a.addcmul_(b, c, value=value)``: ``a + (value * b) * c``."""
+    xp = array_module(a)
+    if value == 1:
+        xp.multiply(b, c, out=tmp)
+    else:
+        xp.multiply(b, scalar_type(a.dtype)(value), out=tmp)
+        tmp *= c
+    a += tmp
+
+
+def addcdiv_(a, b, c, value: float, tmp) -> None:
+    """``a.addcdiv_(b, c, value=value)``: ``a + (value * b) / c``."""
+    xp = array_module(a)
+    if value == 1:
+        xp.divide(b, c, out=tmp)
+    else:
+        xp.multiply(b, scalar_type(a.dtype)(value), out=tmp)
+        tmp /= c
+    a += tmp
+
+
+def add_(a, b, alpha: float, tmp) -> None:
+    """``a.add_(b, alpha=alpha)``: ``a + alpha * b``."""
+    if alpha == 1:
+        a += b
+        return
+    array_module(a).multiply(b, scalar_type(a.dtype)(alpha), out=tmp)
+    a += tmp
+
+
+def mul_(a, s: float) -> None:
+    """``a.mul_(s)`` with ``s`` rounded to the compute type (skipped when ``s`` is 1)."""
+    if s != 1:
+        a *= scalar_type(a.dtype)(s)
