@@ -47,3 +47,4 @@ __version__ = "0.1.0"
 from . import nn
 from . import utils
 from . import vision
+from . import optim
