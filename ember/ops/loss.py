@@ -264,7 +264,8 @@ class HuberLoss(_PointwiseLoss, name="HuberLossBackward0"):
 
 
 class BinaryCrossEntropy(_PointwiseLoss, name="BinaryCrossEntropyBackward0"):
-    """PyTorch's BCE: logs clamped at -100, gradient ``(x - t) / max(x (1 - x), 1e-12)``."""
+    """PyTorch's BCE: logs clamped at -100, input gradient ``(x - t) / max(x (1 - x), 1e-12)``,
+    target gradient ``log(1 - x) - log(x)``."""
 
     @staticmethod
     def _f(xp, x, t):
@@ -276,7 +277,8 @@ class BinaryCrossEntropy(_PointwiseLoss, name="BinaryCrossEntropyBackward0"):
 
     @staticmethod
     def _dt(xp, x, t):
-        return xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100)
+        # PyTorch's target gradient does not clamp the logs (inf at x = 0 and x = 1)
+        return xp.log1p(-x) - xp.log(x)
 
     @staticmethod
     def _dx_t(x, t):
@@ -284,7 +286,7 @@ class BinaryCrossEntropy(_PointwiseLoss, name="BinaryCrossEntropyBackward0"):
 
     @staticmethod
     def _dt_t(x, t):
-        return _pw.clamp_min(_pw.log1p(-x), -100.0) - _pw.clamp_min(_pw.log(x), -100.0)
+        return _pw.log1p(-x) - _pw.log(x)
 
 
 def _log_sigmoid_arr(xp, x):
@@ -376,8 +378,10 @@ def _weighted_reduction(size_average, reduce, reduction) -> str:
     return reduction
 
 
-def _weighted(v: Tensor, input: Tensor, weight: Tensor, reduction: str) -> Tensor:
-    """PyTorch's weighted regression losses: ``mean`` is ``sum(w v) / sum(w)``."""
+def _weighted(v: Tensor, input: Tensor, weight: Tensor, reduction: str,
+              by_weight: bool = True) -> Tensor:
+    """PyTorch's weighted regression losses: ``mean`` is ``sum(w v) / sum(w)`` (l1, mse) or the
+    plain mean of ``w v`` (huber)."""
     if weight.shape != input.shape:
         raise ValueError("Weights and input must have the same size.")
     wv = v * weight
@@ -386,7 +390,7 @@ def _weighted(v: Tensor, input: Tensor, weight: Tensor, reduction: str) -> Tenso
     if reduction == "sum":
         return _red.sum(wv)
     if reduction == "mean":
-        return _red.sum(wv) / _red.sum(weight)
+        return _red.sum(wv) / _red.sum(weight) if by_weight else _red.mean(wv)
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
                      f"'sum'.")
 
@@ -438,7 +442,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     t = _util.cast(t, x.dtype)
     if weight is not None:
         return _weighted(HuberLoss.apply(x, t, None, "none", float(delta)), input, weight,
-                         reduction)
+                         reduction, by_weight=False)
     reduction = _check_reduction(reduction)
     return HuberLoss.apply(x, t, None, reduction, float(delta))
 
@@ -586,7 +590,7 @@ class NllLoss(Op, name="NllLossBackward0"):
         dt = g._data.dtype
         coef = -ctx.wt
         if ctx.red == "mean":
-            coef = coef / ctx.total
+            coef = coef / xp.where(ctx.total == 0, 1, ctx.total)  # (0, not nan, when all ignored)
         m = xp.zeros(int(np.prod(ctx.shape, dtype=np.int64)), dtype=dt)
         m[ctx.idx] = coef.astype(dt)
         m = Tensor._make(m.reshape(ctx.shape))
@@ -657,8 +661,10 @@ class CrossEntropy(Op, name="NllLossBackward0"):
         wb = None if ctx.w is None else ctx.w.reshape(wshape)
         W = float(C) if ctx.w is None else float(ctx.w.sum())
         if ctx.red == "mean":
-            a = a / ctx.total
-            b = None if b is None else b / ctx.total
+            # all targets ignored: the loss is nan but, as in PyTorch, the gradient is 0
+            den = xp.where(ctx.total == 0, 1, ctx.total)
+            a = a / den
+            b = None if b is None else b / den
         gx = None
         if g is not None and not _state.enabled:
             gs = _up(g._data)
