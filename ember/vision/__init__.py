@@ -4,7 +4,7 @@
 datasets, transforms`` works unchanged.
 """
 
-from . import datasets, io, transforms, utils
+from . import datasets, io, models, ops, transforms, utils
 
 __version__ = "0.28.0+ember"
 
