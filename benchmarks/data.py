@@ -113,9 +113,69 @@ def per_sample_row(n: int = 60_000, features: int = 784, batch: int = 256) -> Ro
     return Row(f"per-sample {n}x{features}, batch {batch}", ember_make, torch_make)
 
 
+DATA_ROOT = os.environ.get("EMBER_DATA", os.path.join(os.path.dirname(os.path.abspath(
+    __file__)), "..", "..", "shared", "data"))
+
+
+class _TorchFashionMNIST:
+    """What torchvision's FashionMNIST + ToTensor + Normalize do per item, written with torch
+    ops (torchvision is not installable here): PIL image from the uint8 array, HWC -> CHW
+    float / 255, then clone, subtract the mean and divide by the std."""
+
+    def __init__(self, data: np.ndarray, targets: np.ndarray, mean, std):
+        self.data, self.targets, self.mean, self.std = data, targets, mean, std
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        from PIL import Image
+
+        img = Image.fromarray(self.data[i], mode="L")
+        t = torch.from_numpy(np.array(img, np.uint8, copy=True))
+        t = t.view(img.size[1], img.size[0], 1).permute((2, 0, 1)).contiguous()
+        t = t.to(dtype=torch.get_default_dtype()).div(255)
+        t = t.clone()
+        mean = torch.as_tensor(self.mean, dtype=t.dtype)
+        std = torch.as_tensor(self.std, dtype=t.dtype)
+        if (std == 0).any():
+            raise ValueError("std evaluated to zero")
+        t.sub_(mean.view(-1, 1, 1)).div_(std.view(-1, 1, 1))
+        return t, int(self.targets[i])
+
+
+def fashion_mnist_row(batch: int = 100) -> Row | None:
+    """FashionMNIST train split (60,000 images) through ember.vision's dataset with
+    ToTensor + Normalize, shuffled; PyTorch's DataLoader runs the same per-item work."""
+    try:
+        from ember.vision import datasets, transforms
+    except ImportError:  # Pillow missing
+        return None
+    mean, std = (0.2860,), (0.3530,)
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean, std)])
+    try:
+        e_ds = datasets.FashionMNIST(DATA_ROOT, train=True, transform=tf)
+    except RuntimeError:  # data not available
+        return None
+
+    def ember_make(nw):
+        return ember.utils.data.DataLoader(e_ds, batch_size=batch, shuffle=True,
+                                           num_workers=nw)
+
+    torch_make = None
+    if torch is not None:
+        t_ds = _TorchFashionMNIST(e_ds.data.numpy(), e_ds.targets.numpy(), mean, std)
+
+        def torch_make(nw):
+            return torch.utils.data.DataLoader(t_ds, batch_size=batch, shuffle=True,
+                                               num_workers=nw)
+
+    return Row(f"FashionMNIST ToTensor+Normalize, batch {batch}", ember_make, torch_make)
+
+
 def rows(quick: bool) -> list[Row]:
-    # (FashionMNIST rows are added by ember.vision's benchmark section.)
-    return [tensor_dataset_row(), per_sample_row()]
+    fmnist = fashion_mnist_row()
+    return [tensor_dataset_row(), per_sample_row()] + ([fmnist] if fmnist else [])
 
 
 # ------------------------------------------------------------------------------ main
