@@ -10,6 +10,7 @@ run on CuPy unchanged; the weights and sample grids are computed once per call w
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -706,6 +707,31 @@ def equalize(img: Tensor) -> Tensor:
     return Tensor._make(out)
 
 
+@functools.lru_cache(maxsize=64)
+def _channel_constants(values: tuple, dtype: _dtype.dtype, device: Any, nonzero: bool
+                       ) -> Tensor:
+    """A [C, 1, 1] tensor of per-channel constants (cached: Normalize passes the same
+    mean/std for every image, and building them dominates the cost of small images)."""
+    arr = np.asarray(values, dtype=_dtype.to_numpy_dtype(dtype))
+    if nonzero and (arr == 0).any():
+        raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to "
+                         "division by zero.")
+    return ember.as_tensor(arr.reshape(-1, 1, 1) if arr.ndim == 1 else arr, device=device)
+
+
+def _as_constant(values: Any, dtype: _dtype.dtype, device: Any, nonzero: bool = False
+                 ) -> Tensor:
+    if isinstance(values, (int, float)):
+        values = (values,)
+    if isinstance(values, (list, tuple)) and all(isinstance(v, (int, float)) for v in values):
+        return _channel_constants(tuple(values), dtype, device, nonzero)
+    t = ember.as_tensor(values, dtype=dtype, device=device)
+    if nonzero and (t == 0).any():
+        raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to "
+                         "division by zero.")
+    return t.view(-1, 1, 1) if t.ndim == 1 else t
+
+
 def normalize(tensor: Tensor, mean: Any, std: Any, inplace: bool = False) -> Tensor:
     _assert_image_tensor(tensor)
     if not tensor.is_floating_point():
@@ -713,19 +739,12 @@ def normalize(tensor: Tensor, mean: Any, std: Any, inplace: bool = False) -> Ten
     if tensor.ndim < 3:
         raise ValueError("Expected tensor to be a tensor image of size (..., C, H, W). Got "
                          f"tensor.size() = {tensor.size()}")
+    dtype = tensor.dtype
+    mean_t = _as_constant(mean, dtype, tensor.device)
+    std_t = _as_constant(std, dtype, tensor.device, nonzero=True)
     if not inplace:
         tensor = tensor.clone()
-    dtype = tensor.dtype
-    mean = ember.as_tensor(mean, dtype=dtype, device=tensor.device)
-    std = ember.as_tensor(std, dtype=dtype, device=tensor.device)
-    if (std == 0).any():
-        raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to "
-                         "division by zero.")
-    if mean.ndim == 1:
-        mean = mean.view(-1, 1, 1)
-    if std.ndim == 1:
-        std = std.view(-1, 1, 1)
-    return tensor.sub_(mean).div_(std)
+    return tensor.sub_(mean_t).div_(std_t)
 
 
 def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Tensor,
