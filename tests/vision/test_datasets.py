@@ -582,3 +582,37 @@ def test_vision_dataset_transforms_rules():
         datasets.VisionDataset(None, transforms=lambda a, b: (a, b), transform=lambda x: x)
     ds = datasets.VisionDataset("~/somewhere")
     assert ds.root == os.path.expanduser("~/somewhere")
+
+
+class _SameImage(datasets.VisionDataset):
+    """Eight copies of one image: any difference between items comes from the transform."""
+
+    def __init__(self, transform):
+        super().__init__(None, transform=transform)
+        self.img = Image.fromarray(np.arange(16 * 16 * 3, dtype=np.uint8).reshape(16, 16, 3))
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return self.transform(self.img), i
+
+
+def _augmented_batches(seed, workers):
+    tf = transforms.Compose([transforms.RandomCrop(6), transforms.RandomHorizontalFlip(),
+                             transforms.ToTensor()])
+    g = ember.Generator().manual_seed(seed)
+    loader = ember.utils.data.DataLoader(_SameImage(tf), batch_size=1, num_workers=workers,
+                                         generator=g)
+    return [x.numpy() for x, _ in loader]
+
+
+def test_augmentations_in_dataloader_workers():
+    """Random transforms draw from ember's RNG, which the loader seeds per worker from its
+    generator: the same seed repeats the augmentations, workers differ from each other."""
+    a = _augmented_batches(1, 2)
+    b = _augmented_batches(1, 2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], a[1])  # items 0 and 1 come from different workers
+    c = _augmented_batches(2, 2)
+    assert any(not np.array_equal(x, y) for x, y in zip(a, c))
