@@ -31,10 +31,10 @@ def _sqrt(x):
 
 def _as_tensor(x):
     """State entries: arrays and NumPy scalars become tensors; Python numbers stay."""
+    if isinstance(x, np.generic):  # before the float test: np.float64 is a float
+        return Tensor._make(np.asarray(x))
     if x is None or isinstance(x, (bool, int, float)):
         return x
-    if isinstance(x, np.generic):
-        return Tensor._make(np.asarray(x))
     return Tensor._make(x)
 
 

@@ -1,0 +1,266 @@
+"""Every optimizer against PyTorch's: 50 steps on the same small model from the same weights,
+parameters compared after every step (float64: 1e-6 relative), state dicts compared at the
+end (layout, dtypes, values); float32, complex, unused parameters and the functional forms."""
+
+import numpy as np
+import pytest
+
+import ember
+from tests.optim.common import (
+    MLP,
+    assert_params_close,
+    assert_same_structure,
+    make_params,
+    values,
+    weights,
+)
+from tests.oracle import needs_torch, to_numpy, torch
+
+pytestmark = needs_torch
+
+CASES = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "maximize": True}),
+    ("Adam", {}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("Adam", {"lr": 0.01, "maximize": True, "foreach": False}),
+    ("Adam", {"lr": 0.01, "fused": True}),
+    ("AdamW", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.5, "amsgrad": True, "maximize": True}),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.01, "betas": (0.5, 0.9), "weight_decay": 0.1, "maximize": True}),
+    ("NAdam", {}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
+    ("RAdam", {}),
+    ("RAdam", {"lr": 0.01, "betas": (0.9, 0.9), "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.005, "alpha": 0.9, "centered": True}),
+    ("RMSprop", {"lr": 0.005, "momentum": 0.9, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.005, "momentum": 0.5, "centered": True, "maximize": True}),
+    ("Adagrad", {}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.2,
+                 "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.05, "eps": 1e-6, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-4, "weight_decay": 0.1}),
+    ("Adadelta", {"maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 1e-3, "alpha": 0.5, "t0": 10, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.05, "t0": 0, "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.2)}),
+    ("Rprop", {"lr": 0.05, "maximize": True}),
+]
+
+
+def _ids(case):
+    name, kw = case
+    return name + "-" + ",".join(f"{k}={v}" for k, v in kw.items())
+
+
+def _pair(name, kw, dtype=np.float64, extra_unused=True, seed=0):
+    ws = weights(seed, dtype)
+    if extra_unused:  # a parameter that never gets a gradient: skipped, no state
+        ws.append(np.ones((2, 2), dtype))
+    tp = make_params(torch, ws)
+    ep = make_params(ember, ws)
+    topt = getattr(torch.optim, name)(tp, **kw)
+    eopt = getattr(ember.optim, name)(ep, **kw)
+    return tp, ep, topt, eopt
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_ids(c) for c in CASES])
+def test_trajectory_float64(case):
+    name, kw = case
+    tp, ep, topt, eopt = _pair(name, kw)
+    tm, em = MLP(torch, tp), MLP(ember, ep)
+    for step in range(50):
+        tl = topt.step(tm.closure(topt))
+        el = eopt.step(em.closure(eopt))
+        assert el.item() == pytest.approx(tl.detach().item(), rel=1e-6, abs=1e-12)
+        assert_params_close(ep, tp, what=f"{name} step {step}")
+    np.testing.assert_array_equal(to_numpy(ep[-1]), np.ones((2, 2)))
+    assert (ep[-1] in eopt.state) == (tp[-1] in topt.state)  # Adagrad: state from the start
+    assert_same_structure(eopt.state_dict(), topt.state_dict())
+
+
+@pytest.mark.parametrize("case", CASES[::3], ids=[_ids(c) for c in CASES[::3]])
+def test_trajectory_float32(case):
+    name, kw = case
+    tp, ep, topt, eopt = _pair(name, kw, np.float32, extra_unused=False)
+    tm, em = MLP(torch, tp), MLP(ember, ep)
+    for _ in range(20):
+        topt.step(tm.closure(topt))
+        eopt.step(em.closure(eopt))
+    # PyTorch's CPU kernels fuse multiply-adds and use an approximate vectorised sqrt: the
+    # float32 trajectories agree to rounding, not bit for bit
+    assert_params_close(ep, tp, rtol=2e-4, atol=2e-5, what=name)
+    for p in ep:
+        assert p.dtype is ember.float32
+    assert str(eopt.state[ep[0]].get("step", ember.zeros(())).dtype) == "torch.float32"
+
+
+COMPLEX = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad",
+           "Adadelta", "ASGD", "Rprop"]
+
+
+@pytest.mark.parametrize("name", COMPLEX)
+def test_complex_parameters(name):
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))).astype(np.complex128)
+    tp, ep = make_params(torch, [w]), make_params(ember, [w])
+    kw = {"lr": 0.01}
+    if name in ("SGD", "RMSprop"):
+        kw["momentum"] = 0.9
+    if name not in ("Rprop",):
+        kw["weight_decay"] = 0.1
+    topt, eopt = getattr(torch.optim, name)(tp, **kw), getattr(ember.optim, name)(ep, **kw)
+    for _ in range(10):
+        g = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+        tp[0].grad = torch.tensor(g)
+        ep[0].grad = ember.tensor(g).to(ep[0].device)
+        topt.step()
+        eopt.step()
+        assert_params_close(ep, tp, what=name)
+    assert_same_structure(eopt.state_dict(), topt.state_dict())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Rprop"])
+def test_noncontiguous_and_large_parameters(name, monkeypatch):
+    # a transposed parameter, and a parameter larger than the kernels' slice size
+    from ember.optim import _kernels
+
+    monkeypatch.setattr(_kernels, "CHUNK", 64)
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((9, 7))
+    big = rng.standard_normal((20, 30))
+    tp = [torch.tensor(base).t().requires_grad_(), torch.tensor(big).requires_grad_()]
+    ep = [ember.tensor(base).t().detach().requires_grad_(), ember.tensor(big).requires_grad_()]
+    kw = {"lr": 0.01, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.01}
+    topt, eopt = getattr(torch.optim, name)(tp, **kw), getattr(ember.optim, name)(ep, **kw)
+    for _ in range(5):
+        for t, e in zip(tp, ep):
+            g = rng.standard_normal(tuple(t.shape))
+            t.grad = torch.tensor(g)
+            e.grad = ember.tensor(g)
+        topt.step()
+        eopt.step()
+    assert not ep[0].is_contiguous()
+    assert_params_close(ep, tp, what=name)
+
+
+def test_param_groups_with_own_hyperparameters():
+    ws = weights(5)
+    tp, ep = make_params(torch, ws), make_params(ember, ws)
+
+    def groups(ps):
+        return [{"params": ps[:2], "lr": 0.05, "betas": (0.5, 0.9)},
+                {"params": ps[2:], "weight_decay": 0.3}]
+
+    topt = torch.optim.Adam(groups(tp), lr=0.01)
+    eopt = ember.optim.Adam(groups(ep), lr=0.01)
+    tm, em = MLP(torch, tp), MLP(ember, ep)
+    for _ in range(10):
+        topt.step(tm.closure(topt))
+        eopt.step(em.closure(eopt))
+    assert_params_close(ep, tp)
+    assert_same_structure(eopt.state_dict(), topt.state_dict())
+
+
+def test_hyperparameter_change_between_steps():
+    ws = weights(6)
+    tp, ep = make_params(torch, ws), make_params(ember, ws)
+    topt = torch.optim.SGD(tp, lr=0.1, momentum=0.9)
+    eopt = ember.optim.SGD(ep, lr=0.1, momentum=0.9)
+    tm, em = MLP(torch, tp), MLP(ember, ep)
+    for i in range(10):
+        for o in (topt, eopt):
+            o.param_groups[0]["lr"] = 0.1 / (i + 1)
+            o.param_groups[0]["momentum"] = 0.5 + 0.04 * i
+        topt.step(tm.closure(topt))
+        eopt.step(em.closure(eopt))
+    assert_params_close(ep, tp)
+
+
+def test_tensor_lr():
+    ws = weights(7)
+    tp, ep = make_params(torch, ws), make_params(ember, ws)
+    topt = torch.optim.SGD(tp, lr=torch.tensor(0.1), momentum=0.9)
+    eopt = ember.optim.SGD(ep, lr=ember.tensor(0.1), momentum=0.9)
+    tm, em = MLP(torch, tp), MLP(ember, ep)
+    for _ in range(5):
+        topt.step(tm.closure(topt))
+        eopt.step(em.closure(eopt))
+    assert_params_close(ep, tp, rtol=1e-6)
+
+
+def test_version_counter_and_no_graph():
+    p = ember.tensor([1.0, 2.0], requires_grad=True)
+    v0 = p._version
+    p.grad = ember.tensor([0.5, 0.5])
+    opt = ember.optim.Adam([p])
+    opt.step()
+    assert p._version == v0 + 1
+    assert p.grad_fn is None and p.requires_grad and p.is_leaf
+    # the gradient itself is never modified, even with maximize and weight decay
+    g = p.grad
+    before = to_numpy(g).copy()
+    ember.optim.SGD([p], lr=0.1, weight_decay=0.5, maximize=True, momentum=0.9).step()
+    np.testing.assert_array_equal(to_numpy(g), before)
+
+
+def test_step_returns_closure_loss_and_closure_runs_with_grad():
+    p = ember.tensor([1.0, 2.0], requires_grad=True)
+    opt = ember.optim.SGD([p], lr=0.1)
+    seen = []
+
+    def closure():
+        seen.append(ember.is_grad_enabled())
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with ember.no_grad():
+        loss = opt.step(closure)
+    assert seen == [True]
+    assert float(loss) == 5.0
+    np.testing.assert_allclose(to_numpy(p), [0.8, 1.6])
+    assert opt.step() is None
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "adamax", "nadam", "radam", "rmsprop",
+                                  "adagrad", "adadelta", "asgd", "rprop"])
+def test_functional_modules_exist(name):
+    import importlib
+
+    mod = importlib.import_module(f"ember.optim.{name}")
+    assert callable(getattr(mod, name))
+
+
+def test_functional_sgd_matches_class():
+    ws = weights(8)
+    ep1, ep2 = make_params(ember, ws), make_params(ember, ws)
+    grads = [ember.tensor(np.ones_like(w)) for w in ws]
+    from ember.optim.sgd import sgd
+
+    bufs = [None] * len(ep1)
+    for p, g in zip(ep2, grads):
+        p.grad = g
+    opt = ember.optim.SGD(ep2, lr=0.1, momentum=0.9)
+    for _ in range(3):
+        sgd(ep1, grads, bufs, weight_decay=0.0, momentum=0.9, lr=0.1, dampening=0.0,
+            nesterov=False, maximize=False)
+        opt.step()
+    for a, b in zip(values(ep1), values(ep2)):
+        np.testing.assert_array_equal(a, b)
+    assert all(b is not None for b in bufs)
