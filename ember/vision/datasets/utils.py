@@ -17,7 +17,6 @@ import os
 import pathlib
 import tarfile
 import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
 from typing import IO, Any
@@ -60,6 +59,7 @@ def _progress(total: int | None):
 
 
 def _urlretrieve(url: str, fpath: str, chunk_size: int = 1024 * 32) -> None:
+    import urllib.request  # 15 ms to import: only when downloading
     # Stream into a temporary sibling and rename at the end, so an interrupted download never
     # leaves a truncated file that a later run would take for the real one.
     tmp = fpath + ".part"

@@ -8,11 +8,22 @@ from typing import Any
 
 import numpy as np
 
-from .._pil import Image, ImageEnhance, ImageOps
+from .._pil import is_pil_image, require_pil
+
+_is_pil_image = is_pil_image
 
 
-def _is_pil_image(img: Any) -> bool:
-    return Image is not None and isinstance(img, Image.Image)
+# Pillow's submodules, imported when first needed (only PIL images reach these functions).
+def _enhance():
+    from PIL import ImageEnhance
+
+    return ImageEnhance
+
+
+def _ops():
+    from PIL import ImageOps
+
+    return ImageOps
 
 
 def _check(img: Any) -> None:
@@ -41,27 +52,27 @@ def get_image_num_channels(img: Any) -> int:
 
 def hflip(img: Any) -> Any:
     _check(img)
-    return img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return img.transpose(require_pil().Transpose.FLIP_LEFT_RIGHT)
 
 
 def vflip(img: Any) -> Any:
     _check(img)
-    return img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+    return img.transpose(require_pil().Transpose.FLIP_TOP_BOTTOM)
 
 
 def adjust_brightness(img: Any, brightness_factor: float) -> Any:
     _check(img)
-    return ImageEnhance.Brightness(img).enhance(brightness_factor)
+    return _enhance().Brightness(img).enhance(brightness_factor)
 
 
 def adjust_contrast(img: Any, contrast_factor: float) -> Any:
     _check(img)
-    return ImageEnhance.Contrast(img).enhance(contrast_factor)
+    return _enhance().Contrast(img).enhance(contrast_factor)
 
 
 def adjust_saturation(img: Any, saturation_factor: float) -> Any:
     _check(img)
-    return ImageEnhance.Color(img).enhance(saturation_factor)
+    return _enhance().Color(img).enhance(saturation_factor)
 
 
 def adjust_hue(img: Any, hue_factor: float) -> Any:
@@ -75,8 +86,8 @@ def adjust_hue(img: Any, hue_factor: float) -> Any:
     np_h = np.array(h, dtype=np.uint8)
     # Adding in uint8 wraps around, which is the cyclic hue shift we want.
     np_h += np.array(hue_factor * 255).astype(np.int64).astype(np.uint8)
-    h = Image.fromarray(np_h, "L")
-    return Image.merge("HSV", (h, s, v)).convert(mode)
+    h = require_pil().fromarray(np_h, "L")
+    return require_pil().merge("HSV", (h, s, v)).convert(mode)
 
 
 def adjust_gamma(img: Any, gamma: float, gain: float = 1.0) -> Any:
@@ -140,10 +151,10 @@ def pad(img: Any, padding: int | Sequence[int], fill: Any = 0,
         if min(left, top, right, bottom) >= 0:
             if img.mode == "P":
                 palette = img.getpalette()
-                out = ImageOps.expand(img, border=(left, top, right, bottom), **opts)
+                out = _ops().expand(img, border=(left, top, right, bottom), **opts)
                 out.putpalette(palette)
                 return out
-            return ImageOps.expand(img, border=(left, top, right, bottom), **opts)
+            return _ops().expand(img, border=(left, top, right, bottom), **opts)
 
     # Negative padding crops first (as torchvision does for every mode).
     p = [left, top, right, bottom]
@@ -158,7 +169,7 @@ def pad(img: Any, padding: int | Sequence[int], fill: Any = 0,
     palette = img.getpalette() if img.mode == "P" else None
     arr = np.asarray(img)
     widths = [(top, bottom), (left, right)] + [(0, 0)] * (arr.ndim - 2)
-    out = Image.fromarray(np.pad(arr, widths, padding_mode))
+    out = require_pil().fromarray(np.pad(arr, widths, padding_mode))
     if palette is not None:
         out.putpalette(palette)
     return out
@@ -181,7 +192,7 @@ def affine(img: Any, matrix: list[float], interpolation: int = 0,
            fill: Any = None) -> Any:
     _check(img)
     opts = _parse_fill(fill, img)
-    return img.transform(img.size, Image.AFFINE, matrix, interpolation, **opts)
+    return img.transform(img.size, require_pil().AFFINE, matrix, interpolation, **opts)
 
 
 def rotate(img: Any, angle: float, interpolation: int = 0,
@@ -196,7 +207,8 @@ def perspective(img: Any, perspective_coeffs: list[float],
                 interpolation: int = 3, fill: Any = None) -> Any:
     _check(img)
     opts = _parse_fill(fill, img)
-    return img.transform(img.size, Image.PERSPECTIVE, perspective_coeffs, interpolation, **opts)
+    return img.transform(img.size, require_pil().PERSPECTIVE, perspective_coeffs, interpolation,
+                         **opts)
 
 
 def to_grayscale(img: Any, num_output_channels: int) -> Any:
@@ -205,35 +217,35 @@ def to_grayscale(img: Any, num_output_channels: int) -> Any:
         return img.convert("L")
     if num_output_channels == 3:
         np_img = np.array(img.convert("L"), dtype=np.uint8)
-        return Image.fromarray(np.dstack([np_img, np_img, np_img]), "RGB")
+        return require_pil().fromarray(np.dstack([np_img, np_img, np_img]), "RGB")
     raise ValueError("num_output_channels should be either 1 or 3")
 
 
 def invert(img: Any) -> Any:
     _check(img)
-    return ImageOps.invert(img)
+    return _ops().invert(img)
 
 
 def posterize(img: Any, bits: int) -> Any:
     _check(img)
-    return ImageOps.posterize(img, bits)
+    return _ops().posterize(img, bits)
 
 
 def solarize(img: Any, threshold: float) -> Any:
     _check(img)
-    return ImageOps.solarize(img, threshold)
+    return _ops().solarize(img, threshold)
 
 
 def adjust_sharpness(img: Any, sharpness_factor: float) -> Any:
     _check(img)
-    return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
+    return _enhance().Sharpness(img).enhance(sharpness_factor)
 
 
 def autocontrast(img: Any) -> Any:
     _check(img)
-    return ImageOps.autocontrast(img)
+    return _ops().autocontrast(img)
 
 
 def equalize(img: Any) -> Any:
     _check(img)
-    return ImageOps.equalize(img)
+    return _ops().equalize(img)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ...ops.creation import from_numpy
 from .._pil import require_pil
 from . import _functional_pil as F_pil
 from . import _functional_tensor as F_t
@@ -122,6 +123,9 @@ def to_tensor(pic: Any) -> Tensor:
         arr = np.ascontiguousarray(arr.transpose((2, 0, 1)))
     if arr.dtype == np.uint8:
         arr = arr.astype(float_np) / float_np.type(255)
+    elif isinstance(pic, np.ndarray):
+        # Other array types are kept; from_numpy explains the ones ember has no dtype for.
+        return from_numpy(arr)
     return Tensor._make(arr)
 
 
