@@ -136,14 +136,68 @@ def _const(cond) -> Tensor:
     return Tensor._make(_arr(cond))
 
 
+def _where(xp, m, a, b):
+    """``where(m, a, b)`` for arrays (at least one of ``a``, ``b``) and Python numbers.
+
+    NumPy's ``where`` runs about 10x slower than a multiply on float32 data (measured: 270 us
+    against 12 us for 256x256), so on NumPy finite operands are blended as ``a*m + b*~m``,
+    which is exact because one of the two terms is 0; a non-finite result is recomputed with
+    ``where`` (0 * inf would be nan). CuPy's ``where`` is already fast."""
+    if xp is not np:
+        return xp.where(m, a, b)
+    arrays = (np.ndarray, np.generic)  # (ufuncs on 0-d arrays give NumPy scalars)
+    dt = (a if isinstance(a, arrays) else b).dtype
+    r = None
+    for v, mask in ((a, m), (b, None)):
+        if not isinstance(v, arrays) and v == 0:
+            continue
+        if mask is None:
+            mask = ~m
+        t = v * mask if isinstance(v, arrays) else np.multiply(mask, v, dtype=dt)
+        r = t if r is None else r + t
+    if r is None:
+        return np.zeros(np.broadcast_shapes(m.shape, np.shape(a), np.shape(b)), dtype=dt)
+    if not np.isfinite(r).all():
+        r = np.where(m, a, b)
+    return np.asarray(r).astype(dt, copy=False)
+
+
+def _erfc32(z):
+    """erfc(z) for z >= 0 in float32: the Chebyshev fit of Numerical Recipes (fractional error
+    1.2e-7; about 4e-7 absolute evaluated in float32), 15x faster than the float64 erf of
+    ``_special``. Used for float32/16 GELU, whose PyTorch kernel also computes in float32."""
+    t = 1 / (1 + 0.5 * z)
+    p = t * 0.17087277 - 0.82215223
+    for c in (1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+              1.00002368, -1.26551223):
+        p *= t
+        p += c
+    p -= z * z
+    return t * array_module(z).exp(p)
+
+
+def _normal_cdf(xp, a):
+    """Phi(a), the standard normal CDF, in the dtype of ``a`` (float32 or float64)."""
+    if a.dtype == np.float64:
+        r = _special.erf(a * _SQRT1_2)
+        r += 1
+        r *= 0.5
+        return r
+    # 0.5 * erfc(-x / sqrt 2), from the tail that keeps relative accuracy on each side
+    h = 0.5 * _erfc32(xp.abs(a) * np.float32(_SQRT1_2))
+    return _where(xp, a < 0, h, 1 - h)
+
+
 class Threshold(_Act, name="ThresholdBackward0"):
     @staticmethod
     def _f(xp, a, th, value):
-        return xp.where(a <= th, value, a).astype(a.dtype, copy=False)
+        if a.dtype.kind in "iub":
+            return xp.where(a <= th, value, a).astype(a.dtype, copy=False)
+        return _where(xp, a <= th, value, a)
 
     @staticmethod
     def _df(xp, g, s, th, value):
-        return xp.where(s <= th, 0, g).astype(g.dtype, copy=False)
+        return _where(xp, s <= th, 0, g)
 
     @staticmethod
     def _df_t(g, s, th, value):
@@ -153,12 +207,12 @@ class Threshold(_Act, name="ThresholdBackward0"):
 class Hardtanh(_Act, name="HardtanhBackward0"):
     @staticmethod
     def _f(xp, a, lo, hi):
-        # maximum/minimum propagate NaN like PyTorch's clamp
-        return xp.minimum(xp.maximum(a, lo), hi).astype(a.dtype, copy=False)
+        # clip propagates NaN like PyTorch's clamp
+        return xp.clip(a, lo, hi).astype(a.dtype, copy=False)
 
     @staticmethod
     def _df(xp, g, s, lo, hi):
-        return xp.where((s <= lo) | (s >= hi), 0, g).astype(g.dtype, copy=False)
+        return _where(xp, (s <= lo) | (s >= hi), 0, g)
 
     @staticmethod
     def _df_t(g, s, lo, hi):
@@ -169,11 +223,11 @@ class Hardtanh(_Act, name="HardtanhBackward0"):
 class LeakyRelu(_Act, name="LeakyReluBackward0"):
     @staticmethod
     def _f(xp, a, slope):
-        return xp.where(a > 0, a, a * slope)
+        return _where(xp, a > 0, a, a * slope)
 
     @staticmethod
     def _df(xp, g, s, slope):
-        return xp.where(s > 0, g, g * slope)
+        return _where(xp, s > 0, g, g * slope)
 
     @staticmethod
     def _df_t(g, s, slope):
@@ -187,13 +241,13 @@ class Elu(_Act, name="EluBackward0"):
     def _f(xp, a, alpha, scale, iscale):
         neg = xp.expm1(xp.minimum(a, 0) * iscale)
         neg *= alpha * scale
-        return xp.where(a <= 0, neg, a * scale)
+        return _where(xp, a <= 0, neg, a * scale if scale != 1 else a)
 
     @staticmethod
     def _df(xp, g, s, alpha, scale, iscale):
         d = xp.exp(xp.minimum(s, 0) * iscale)
         d *= iscale * alpha * scale
-        return g * xp.where(s <= 0, d, scale)
+        return g * _where(xp, s <= 0, d, scale)
 
     @staticmethod
     def _df_t(g, s, alpha, scale, iscale):
@@ -206,6 +260,8 @@ class Celu(Elu, name="CeluBackward0"):
 
 
 class Gelu(_Act, name="GeluBackward0"):
+    """GELU; the exact form uses ``_special.erf`` in float64 and a float32 erfc otherwise."""
+
     @staticmethod
     def _f(xp, a, tanh_approx):
         if tanh_approx:
@@ -219,10 +275,8 @@ class Gelu(_Act, name="GeluBackward0"):
             t *= a
             t *= 0.5
             return t
-        r = _special.erf(a * _SQRT1_2)
-        r += 1
+        r = _normal_cdf(xp, a)
         r *= a
-        r *= 0.5
         return r
 
     @staticmethod
@@ -233,13 +287,10 @@ class Gelu(_Act, name="GeluBackward0"):
             d = 0.5 * s * (1 - t * t) * (_SQRT_2_PI * (1 + 3 * _GELU_C * x2))
             d += 0.5 * (1 + t)
             return g * d
-        cdf = _special.erf(s * _SQRT1_2)
-        cdf += 1
-        cdf *= 0.5
         pdf = xp.exp(s * s * -0.5)
         pdf *= _INV_SQRT_2PI
         pdf *= s
-        pdf += cdf
+        pdf += _normal_cdf(xp, s)
         return g * pdf
 
     @staticmethod
@@ -273,16 +324,27 @@ class Silu(_Act, name="SiluBackward0"):
         return g * (sig * (1 + s * (1 - sig)))
 
 
+def _softplus_arr(xp, a):
+    """log(1 + exp(a)) without overflow (NumPy's logaddexp is 50x slower than this)."""
+    r = xp.log1p(xp.exp(-xp.abs(a)))
+    r += xp.maximum(a, 0)
+    return r
+
+
 class Mish(_Act, name="MishBackward0"):
     @staticmethod
     def _f(xp, a):
-        return a * xp.tanh(xp.logaddexp(0, a))
+        return a * xp.tanh(_softplus_arr(xp, a))
 
     @staticmethod
     def _df(xp, g, s):
-        t = xp.tanh(xp.logaddexp(0, s))
+        t = xp.tanh(_softplus_arr(xp, s))
         sig = 1 / (1 + xp.exp(-s))
-        return g * (t + s * sig * (1 - t * t))
+        d = 1 - t * t
+        d *= sig
+        d *= s
+        d += t
+        return g * d
 
     @staticmethod
     def _df_t(g, s):
@@ -293,11 +355,13 @@ class Mish(_Act, name="MishBackward0"):
 class Hardsigmoid(_Act, name="HardsigmoidBackward0"):
     @staticmethod
     def _f(xp, a):
-        return xp.minimum(xp.maximum(a + 3, 0), 6) / 6
+        r = xp.clip(a + 3, 0, 6)
+        r /= 6
+        return r
 
     @staticmethod
     def _df(xp, g, s):
-        return xp.where((s > -3) & (s < 3), g / 6, 0).astype(g.dtype, copy=False)
+        return _where(xp, (s > -3) & (s < 3), g / 6, 0)
 
     @staticmethod
     def _df_t(g, s):
@@ -308,13 +372,17 @@ class Hardsigmoid(_Act, name="HardsigmoidBackward0"):
 class Hardswish(_Act, name="HardswishBackward0"):
     @staticmethod
     def _f(xp, a):
-        return a * xp.minimum(xp.maximum(a + 3, 0), 6) / 6
+        r = xp.clip(a + 3, 0, 6)
+        r *= a
+        r /= 6
+        return r
 
     @staticmethod
     def _df(xp, g, s):
-        # PyTorch: 0 at and below -3, g at and above 3
-        mid = g * (s / 3 + 0.5)
-        return xp.where(s <= -3, 0, xp.where(s < 3, mid, g)).astype(g.dtype, copy=False)
+        # PyTorch: 0 at and below -3, g at and above 3, g * (x / 3 + 1/2) between
+        d = s / 3 + 0.5
+        d = _where(xp, s < 3, _where(xp, s <= -3, 0, d), 1)
+        return g * d
 
     @staticmethod
     def _df_t(g, s):
@@ -327,12 +395,15 @@ class Softplus(_Act, name="SoftplusBackward0"):
     @staticmethod
     def _f(xp, a, beta, th):
         z = a * beta
-        return xp.where(z > th, a, xp.log1p(xp.exp(z)) / beta)
+        # exp of the clamped argument: the linear branch is taken beyond the threshold anyway
+        r = xp.log1p(xp.exp(xp.minimum(z, th)))
+        r /= beta
+        return _where(xp, z > th, a, r)
 
     @staticmethod
     def _df(xp, g, s, beta, th):
         z = s * beta
-        return xp.where(z > th, g, g / (1 + xp.exp(-z)))
+        return _where(xp, z > th, g, g / (1 + xp.exp(-z)))
 
     @staticmethod
     def _df_t(g, s, beta, th):
@@ -343,11 +414,11 @@ class Softshrink(_Act, name="SoftshrinkBackward0"):
     @staticmethod
     def _f(xp, a, lambd):
         # x - clamp(x, -l, l): 0 inside the band, x -+ l outside, NaN stays NaN
-        return a - xp.minimum(xp.maximum(a, -lambd), lambd)
+        return a - xp.clip(a, -lambd, lambd)
 
     @staticmethod
     def _df(xp, g, s, lambd):
-        return xp.where((s >= -lambd) & (s <= lambd), 0, g).astype(g.dtype, copy=False)
+        return _where(xp, (s >= -lambd) & (s <= lambd), 0, g)
 
     @staticmethod
     def _df_t(g, s, lambd):
@@ -358,7 +429,8 @@ class Softshrink(_Act, name="SoftshrinkBackward0"):
 class Hardshrink(_Act, name="HardshrinkBackward0"):
     @staticmethod
     def _f(xp, a, lambd):
-        return xp.where((a >= -lambd) & (a <= lambd), 0, a).astype(a.dtype, copy=False)
+        # the zeroed band is finite, so a plain multiply by the mask is exact
+        return a * ~((a >= -lambd) & (a <= lambd))
 
     _df = Softshrink._df
     _df_t = Softshrink._df_t
@@ -367,7 +439,9 @@ class Hardshrink(_Act, name="HardshrinkBackward0"):
 class LogSigmoid(_Act, name="LogSigmoidBackward0"):
     @staticmethod
     def _f(xp, a):
-        return xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
+        r = xp.minimum(a, 0)
+        r -= xp.log1p(xp.exp(-xp.abs(a)))
+        return r
 
     @staticmethod
     def _df(xp, g, s):

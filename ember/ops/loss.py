@@ -41,6 +41,7 @@ from . import _util
 from . import pointwise as _pw
 from . import reduction as _red
 from . import shape as _shape
+from .activation import _softplus_arr, _where
 from .distance import pairwise_distance
 from .pointwise import _HALF, _arr
 
@@ -221,7 +222,7 @@ class SmoothL1Loss(_PointwiseLoss, name="SmoothL1LossBackward0"):
     @staticmethod
     def _f(xp, x, t, beta):
         d = xp.abs(x - t)
-        return xp.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+        return _where(xp, d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
 
     @staticmethod
     def _dx(xp, x, t, beta):
@@ -244,7 +245,7 @@ class HuberLoss(_PointwiseLoss, name="HuberLossBackward0"):
     @staticmethod
     def _f(xp, x, t, delta):
         d = xp.abs(x - t)
-        return xp.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+        return _where(xp, d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
 
     @staticmethod
     def _dx(xp, x, t, delta):
@@ -338,7 +339,7 @@ class SoftMarginLoss(_PointwiseLoss, name="SoftMarginLossBackward0"):
 
     @staticmethod
     def _f(xp, x, t):
-        return xp.logaddexp(0, -t * x)
+        return _softplus_arr(xp, -t * x)
 
     @staticmethod
     def _dx(xp, x, t):
