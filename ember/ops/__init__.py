@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import _util, creation, indexing, linalg, pointwise, random, reduction, shape
-from . import conv, pooling
+from . import activation, conv, pooling
 
-FAMILIES = [creation, pointwise, reduction, shape, indexing, linalg, random]
+FAMILIES = [creation, pointwise, reduction, shape, indexing, linalg, random, activation]
 
 
 def _install_methods() -> None:
