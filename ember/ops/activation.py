@@ -881,3 +881,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     else:
         hard_arr = xp.ones_like(ys)
     return Tensor._make(hard_arr) - y_soft.detach() + y_soft
+
+
+# Tensor methods PyTorch has for these (relu, sigmoid, tanh, softmax live with their families)
+METHODS = {"hardshrink": hardshrink, "prelu": prelu}

@@ -585,3 +585,16 @@ def test_modules_in_a_model_train_step():
     for (n, pt), (_, pe) in zip(tm.named_parameters(), em.named_parameters()):
         np.testing.assert_allclose(to_numpy(pe.grad), to_numpy(pt.grad), rtol=1e-4, atol=1e-6,
                                    err_msg=n)
+
+
+def test_torch_level_functions_and_tensor_methods():
+    x = _with_kinks((3, 4))
+    for name, args in [("selu", ()), ("celu", (1.5,)), ("hardshrink", (0.3,)),
+                       ("threshold", (0.5, -1.0)), ("rrelu", (0.1, 0.3))]:
+        check(lambda lib, x, n=name, a=args: getattr(lib, n)(x, *a), x)
+    for name in ["selu_", "celu_", "threshold_", "rrelu_"]:
+        args = (0.5, -1.0) if name == "threshold_" else ()
+        check(lambda lib, x, n=name, a=args: getattr(lib, n)(x * 1, *a), x)
+    check(lambda lib, x: x.hardshrink(0.4), x)
+    check(lambda lib, x, w: x.prelu(w), x, rand(4))
+    check(lambda lib, x, w: lib.prelu(x, w), x, rand(4))
