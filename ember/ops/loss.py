@@ -10,13 +10,15 @@ Fused ops (a design exception to "composites from primitives", each with its mea
 
 - ``cross_entropy`` with class indices is one op: a stable log-softmax (max subtracted), the
   picked log-probabilities, weights/``ignore_index``/label smoothing, and a backward that is
-  ``softmax - one_hot`` scaled in one pass. It is 0.45x the time of ``log_softmax`` + ``nll_loss``
-  as two ops for (512, 1000) float32 logits (forward+backward, same run). The log-probabilities
-  are kept as a hidden second output, so under ``create_graph`` the same backward built from
-  ember ops differentiates through them (double backward).
+  ``softmax - one_hot`` scaled in one pass. For (512, 1000) float32 logits, forward+backward
+  took 0.18x the time of ``log_softmax`` + ``nll_loss`` and 0.16x that of a composite of
+  primitives (same run). The log-probabilities are kept as a hidden second output, so under
+  ``create_graph`` the same backward built from ember ops differentiates through them (double
+  backward).
 - ``nll_loss``, ``mse_loss``, ``smooth_l1_loss``, ``huber_loss``, ``binary_cross_entropy``,
   ``binary_cross_entropy_with_logits`` and ``soft_margin_loss`` are elementwise ops with the
-  reduction inside and PyTorch's backward formulas (0.3x-0.5x the time of the composites).
+  reduction inside and PyTorch's backward formulas (1024x1024 float32, forward+backward against
+  the composite: mse 0.13x, smooth_l1 0.46x, bce_with_logits 0.69x).
 - ``ctc_loss``: the forward-backward algorithm in log space, vectorised over the batch and the
   extended label dimension (the loop runs over time steps only).
 
