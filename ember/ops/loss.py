@@ -1148,11 +1148,18 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
 # CTC
 # ---------------------------------------------------------------------------------------------
 
-def _lse3(xp, a, b, c):
-    """Elementwise log(exp(a) + exp(b) + exp(c)) with -inf handled (no nan for all -inf)."""
-    m = xp.maximum(xp.maximum(a, b), c)
-    ms = xp.where(xp.isfinite(m), m, 0)
-    return xp.log(xp.exp(a - ms) + xp.exp(b - ms) + xp.exp(c - ms)) + ms
+def _lse3_into(xp, a, b, c, low, out):
+    """``out = log(exp(a) + exp(b) + exp(c))`` elementwise; all -inf gives -inf (the max is
+    floored at the dtype's lowest finite value, so no -inf - -inf)."""
+    m = xp.maximum(a, b)
+    xp.maximum(m, c, out=m)
+    xp.maximum(m, low, out=m)
+    xp.exp(xp.subtract(a, m, out=out), out=out)
+    out += xp.exp(b - m)
+    out += xp.exp(c - m)
+    xp.log(out, out=out)
+    out += m
+    return out
 
 
 class CtcLoss(Op, name="CtcLossBackward0"):
@@ -1162,37 +1169,39 @@ class CtcLoss(Op, name="CtcLossBackward0"):
     respect to the logits when ``log_probs`` comes from ``log_softmax``), 0 after."""
 
     @staticmethod
-    def forward(ctx, lp, tg, in_len, tg_len, blank, zero_inf):
+    def forward(ctx, lp, tg, in_len, tg_len, blank, zero_inf, in_len_host):
         xp = array_module(lp)
         T, N, C = lp.shape
         S = int(tg.shape[1]) if tg.ndim == 2 else 0
         L = 2 * S + 1
-        neg_inf = lp.dtype.type(-np.inf)
+        dt = lp.dtype
+        neg_inf = dt.type(-np.inf)
+        low = dt.type(np.finfo(dt).min)
         # extended labels: blank, l1, blank, l2, ..., blank (padding positions are blank)
         ext = xp.full((N, L), blank, dtype=_INT64)
         ext[:, 1::2] = tg
-        s_idx = xp.arange(L)
-        valid_s = s_idx[None, :] < (2 * tg_len[:, None] + 1)
-        # s may also come from s-2 when its label is not blank and differs from label s-2
+        valid_s = xp.arange(L)[None, :] < (2 * tg_len[:, None] + 1)
+        # s may also come from s-2 when its label is not blank and differs from label s-2;
+        # as an additive mask (0 or -inf) it selects without a where per step
         skip = xp.zeros((N, L), dtype=bool)
         if L > 2:
             skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-        n_idx = xp.arange(N)[:, None]
-        # log-probs of the extended labels at every step: (T, N, L)
-        lpe = lp[:, n_idx, ext]
+        skip_add = xp.where(skip, 0, neg_inf).astype(dt)
+        # log-probs of the extended labels at every step: (T, N, L), -inf beyond each target
+        lpe = lp[:, xp.arange(N)[:, None], ext]
         lpe = xp.where(valid_s[None], lpe, neg_inf)
-        alpha = xp.full((T, N, L), neg_inf, dtype=lp.dtype)
+        # alpha with two -inf columns in front, so s-1 and s-2 are views
+        ap = xp.full((T, N, L + 2), neg_inf, dtype=dt)
         if T:
-            alpha[0, :, 0] = lpe[0, :, 0]
+            ap[0, :, 2] = lpe[0, :, 0]
             if L > 1:
-                alpha[0, :, 1] = lpe[0, :, 1]
-        pad = xp.full((N, 1), neg_inf, dtype=lp.dtype)
-        pad2 = xp.full((N, 2), neg_inf, dtype=lp.dtype)
+                ap[0, :, 3] = lpe[0, :, 1]
         for t in range(1, T):
-            prev = alpha[t - 1]
-            a1 = xp.concatenate([pad, prev[:, :-1]], axis=1)
-            a2 = xp.where(skip, xp.concatenate([pad2, prev[:, :-2]], axis=1), neg_inf)
-            alpha[t] = _lse3(xp, prev, a1, a2) + lpe[t]
+            prev = ap[t - 1]
+            cur = ap[t, :, 2:]
+            _lse3_into(xp, prev[:, 2:], prev[:, 1:-1], prev[:, :-2] + skip_add, low, cur)
+            cur += lpe[t]
+        alpha = ap[:, :, 2:]
         # the loss reads alpha at each sample's last step
         if T:
             end = alpha[xp.maximum(in_len - 1, 0), xp.arange(N)]  # (N, L)
@@ -1202,61 +1211,67 @@ class CtcLoss(Op, name="CtcLossBackward0"):
                                                            1)[:, 0], neg_inf)
             ll = xp.logaddexp(e1, e2)
         else:
-            ll = xp.zeros(N, dtype=lp.dtype)
+            ll = xp.zeros(N, dtype=dt)
         # zero-length inputs: probability 1 of the empty target, 0 of any other
         ll = xp.where(in_len == 0, xp.where(tg_len == 0, 0, neg_inf), ll)
         nll = -ll
         if ctx._edges:
-            ctx.ctc = (alpha, lpe, ext, valid_s, skip, in_len, tg_len, nll, zero_inf)
+            ctx.ctc = (alpha, lpe, ext, valid_s, skip, in_len, tg_len, nll, zero_inf,
+                       in_len_host)
             ctx.save_for_backward(lp)
-        return _arr(nll.astype(lp.dtype, copy=False))
+        return _arr(nll.astype(dt, copy=False))
 
     @staticmethod
     def backward(ctx, g):
         (lp_t,) = ctx.saved_tensors
         lp = lp_t._data
-        alpha, lpe, ext, valid_s, skip, in_len, tg_len, nll, zero_inf = ctx.ctc
+        alpha, lpe, ext, valid_s, skip, in_len, tg_len, nll, zero_inf, il_host = ctx.ctc
         xp = array_module(lp)
         T, N, C = lp.shape
         L = ext.shape[1]
-        neg_inf = lp.dtype.type(-np.inf)
-        beta = xp.full((T, N, L), neg_inf, dtype=lp.dtype)
+        dt = lp.dtype
+        neg_inf = dt.type(-np.inf)
+        low = dt.type(np.finfo(dt).min)
+        # beta[t, s] includes lp at t (PyTorch's convention); each sample starts at its own
+        # last step from the final blank and the last label
         li = 2 * tg_len
-        init = xp.full((N, L), neg_inf, dtype=lp.dtype)
         rows = xp.arange(N)
+        init = xp.full((N, L), neg_inf, dtype=dt)
         init[rows, li] = 0
-        init[rows, xp.maximum(li - 1, 0)] = xp.where(tg_len > 0, 0, init[rows, xp.maximum(
-            li - 1, 0)])
-        pad = xp.full((N, 1), neg_inf, dtype=lp.dtype)
-        pad2 = xp.full((N, 2), neg_inf, dtype=lp.dtype)
-        skip_next = xp.zeros((N, L), dtype=bool)  # s+2 -> s allowed when s+2 may skip
+        last = xp.maximum(li - 1, 0)
+        init[rows, last] = xp.where(tg_len > 0, 0, init[rows, last])
+        skip_next = xp.zeros((N, L), dtype=bool)  # s -> s+2 allowed when s+2 may skip
         if L > 2:
             skip_next[:, :-2] = skip[:, 2:]
-        nxt = xp.full((N, L), neg_inf, dtype=lp.dtype)
+        skip_add = xp.where(skip_next, 0, neg_inf).astype(dt)
+        beta = xp.full((T, N, L), neg_inf, dtype=dt)
+        nxt = xp.full((N, L + 2), neg_inf, dtype=dt)  # two -inf columns after, for s+1, s+2
+        starts = {int(v) - 1 for v in il_host}
         for t in range(T - 1, -1, -1):
-            b1 = xp.concatenate([nxt[:, 1:], pad], axis=1)
-            b2 = xp.where(skip_next, xp.concatenate([nxt[:, 2:], pad2], axis=1), neg_inf)
-            rec = _lse3(xp, nxt, b1, b2)
-            # each sample starts its recursion at its own last step
-            start = (in_len - 1 == t)[:, None]
-            cur = xp.where(start, init, rec) + lpe[t]
-            cur = xp.where((t < in_len)[:, None] & valid_s, cur, neg_inf)
-            beta[t] = cur
-            nxt = cur
+            cur = beta[t]
+            _lse3_into(xp, nxt[:, :L], nxt[:, 1:L + 1], nxt[:, 2:] + skip_add, low, cur)
+            if t in starts:
+                st = (in_len - 1 == t)[:, None]
+                cur[...] = xp.where(st, init, cur)
+            cur += lpe[t]
+            dead = il_host <= t
+            if dead.any():
+                cur[xp.asarray(dead)] = neg_inf
+            nxt[:, :L] = cur
         ab = alpha + beta  # (T, N, L), lp counted twice (PyTorch's convention)
         m = ab.max(axis=2, keepdims=True)
-        ms = xp.where(xp.isfinite(m), m, 0)
-        w = xp.exp(ab - ms)
+        xp.maximum(m, low, out=m)
+        w = xp.exp(ab - m)
         # sum over the extended positions of each class: one bincount over (t, n, class)
         tn = xp.arange(T * N, dtype=_INT64).reshape(T, N, 1)
         flat = (tn * C + ext[None]).reshape(-1)
         acc = xp.bincount(flat, weights=w.reshape(-1).astype(np.float64), minlength=T * N * C)
-        lcab = xp.log(acc.reshape(T, N, C).astype(lp.dtype)) + ms
+        lcab = xp.log(acc.reshape(T, N, C).astype(dt)) + m
         grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
         live = xp.arange(T)[:, None] < in_len[None, :]
         if zero_inf:
             live = live & ~xp.isinf(nll)[None, :]
-        grad = xp.where(live[:, :, None], grad, 0).astype(lp.dtype, copy=False)
+        grad = xp.where(live[:, :, None], grad, 0).astype(dt, copy=False)
         # linear in g: the same product serves a recorded backward
         return Tensor._make(_arr(grad)) * _shape.reshape(g, (1, N, 1))
 
@@ -1350,7 +1365,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, 
         raise RuntimeError(f"ctc_loss: target label {int(bad)} is out of range for {C} classes")
     padded = xp.asarray(padded.reshape(N, S))
     nll = CtcLoss.apply(lp, padded, xp.asarray(il), xp.asarray(tl), int(blank),
-                        bool(zero_infinity))
+                        bool(zero_infinity), il)
     if zero_infinity:
         nll = _pw.where(Tensor._make(_arr(xp.isinf(nll._data))), 0.0, nll)
     if reduction == "mean":
