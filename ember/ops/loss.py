@@ -649,6 +649,9 @@ class CrossEntropy(Op, name="NllLossBackward0"):
     @staticmethod
     def backward(ctx, g, g_logp):
         (logp,) = ctx.saved_tensors
+        # the hidden output's template (kept for materializing grads, which this op turns off)
+        # would otherwise keep the log-probabilities alive after backward
+        ctx._out_meta = None
         cd, C, ls = ctx.cd, ctx.C, ctx.ls
         la = logp._data
         xp = array_module(la)
@@ -1216,16 +1219,16 @@ class CtcLoss(Op, name="CtcLossBackward0"):
         ll = xp.where(in_len == 0, xp.where(tg_len == 0, 0, neg_inf), ll)
         nll = -ll
         if ctx._edges:
-            ctx.ctc = (alpha, lpe, ext, valid_s, skip, in_len, tg_len, nll, zero_inf,
-                       in_len_host)
-            ctx.save_for_backward(lp)
+            # the (T, N, L) tables go through save_for_backward, so backward frees them
+            ctx.ctc = (ext, skip, in_len, tg_len, nll, zero_inf, in_len_host)
+            ctx.save_for_backward(lp, alpha, lpe)
         return _arr(nll.astype(dt, copy=False))
 
     @staticmethod
     def backward(ctx, g):
-        (lp_t,) = ctx.saved_tensors
-        lp = lp_t._data
-        alpha, lpe, ext, valid_s, skip, in_len, tg_len, nll, zero_inf, il_host = ctx.ctc
+        lp_t, alpha_t, lpe_t = ctx.saved_tensors
+        lp, alpha, lpe = lp_t._data, alpha_t._data, lpe_t._data
+        ext, skip, in_len, tg_len, nll, zero_inf, il_host = ctx.ctc
         xp = array_module(lp)
         T, N, C = lp.shape
         L = ext.shape[1]

@@ -879,3 +879,33 @@ def test_training_step_with_cross_entropy():
     for (n, pt), (_, pe) in zip(tm.named_parameters(), em.named_parameters()):
         np.testing.assert_allclose(to_numpy(pe.grad), to_numpy(pt.grad), rtol=1e-4, atol=1e-6,
                                    err_msg=n)
+
+
+def test_saved_buffers_freed_after_backward():
+    lp, tg, il, tl = _ctc_case()
+    cases = [
+        lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([1, 0, 2])),
+        lambda lib, x: lib.nn.functional.mse_loss(x, x.detach() * 2),
+        lambda lib, x: lib.nn.functional.gelu(x).sum(),
+    ]
+    for fn in cases:
+        for lib in (torch, ember):
+            x = lib.tensor(rand(3, 4), requires_grad=True)
+            y = fn(lib, x)
+            y.backward()
+            with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+                y.backward()
+    for lib in (torch, ember):
+        x = lib.tensor(lp, requires_grad=True)
+        y = lib.nn.functional.ctc_loss(x, lib.tensor(tg), il.tolist(), tl.tolist(),
+                                       reduction="none")
+        y.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            y.sum().backward()
+    x = _et(rand(3, 4), grad=True)
+    y = F.cross_entropy(x, _et(np.array([1, 0, 2])))
+    y.backward(retain_graph=True)
+    g1 = to_numpy(x.grad).copy()
+    y.backward()
+    np.testing.assert_allclose(to_numpy(x.grad), 2 * g1, rtol=1e-6)
+    assert y.grad_fn._saved is None and y.grad_fn._out_meta is None
