@@ -584,7 +584,7 @@ class NllLoss(Op, name="NllLossBackward0"):
         elif red == "sum":
             r = v.sum()
         else:
-            r = v.reshape(t.shape)
+            r = v.reshape(t.shape if x.ndim > 1 else ())  # unbatched: 0-d like PyTorch
         return _arr(xp.asarray(r).astype(x.dtype, copy=False))
 
     @staticmethod
@@ -640,7 +640,7 @@ class CrossEntropy(Op, name="NllLossBackward0"):
         elif red == "sum":
             r = v.sum()
         else:
-            r = v.reshape(t.shape)
+            r = v.reshape(t.shape if x.ndim > 1 else ())  # unbatched: 0-d like PyTorch
         out_logp = _arr(logp.astype(x.dtype, copy=False))
         if ctx._edges:
             ctx.save_for_backward(out_logp)

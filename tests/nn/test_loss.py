@@ -305,6 +305,14 @@ def test_cross_entropy_grad_fn_names():
             assert e.grad_fn.name() == tt.grad_fn.name()
 
 
+def test_unbatched_input_with_one_element_target():
+    for red in REDS:
+        for fname in ("cross_entropy", "nll_loss"):
+            # (forward only: PyTorch's backward fails for this shape pair)
+            check(lambda lib, x, t, f=fname, r=red: getattr(lib.nn.functional, f)(
+                x, t, reduction=r), rand(5), Const(np.array([2])), grad=False)
+
+
 def test_cross_entropy_uint8_targets_and_transposed_logits():
     t = np.array([1, 0, 3, 2], dtype=np.uint8)
     check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t), rand(4, 5), Const(t))
