@@ -48,6 +48,7 @@ class Workspace:
 
     def __init__(self) -> None:
         self._pools: dict = {}
+        self.flat: dict = {}  # group key -> _FlatState
 
     def get(self, like, count: int) -> list:
         """``count`` contiguous scratch arrays with the shape and dtype of ``like``."""
@@ -66,6 +67,7 @@ class Workspace:
 
     def clear(self) -> None:
         self._pools.clear()
+        self.flat.clear()
 
 
 def run(kernel, ws: Workspace, n_scratch: int, arrays: list, *args) -> None:
@@ -86,6 +88,111 @@ def run(kernel, ws: Workspace, n_scratch: int, arrays: list, *args) -> None:
     # a large strided parameter: temporaries of its own size, not kept
     xp = array_module(p)
     kernel(*arrays, *[xp.empty(p.shape, dtype=p.dtype) for _ in range(n_scratch)], *args)
+
+
+# Groups whose tensors average at most this many elements are updated in one flat pass: the
+# per-tensor Python and dispatch cost would dominate, while for large tensors the extra copies
+# in and out of the flat arrays would cost more than they save.
+FLAT_MEAN = 1 << 13
+
+
+class _FlatState:
+    """A group's state buffers as flat arrays; the state tensors' arrays are views into them."""
+
+    __slots__ = ("tensors", "views", "flats")
+
+    def __init__(self, tensors, views, flats) -> None:
+        self.tensors, self.views, self.flats = tensors, views, flats
+
+
+def _flat_ok(params, grads, states, args) -> bool:
+    n = len(params)
+    if n < 2:
+        return False
+    first = args[0]
+    p0 = params[0]._data
+    dt = p0.dtype
+    if dt.kind == "c" or any(a != first for a in args):
+        return False
+    xp = array_module(p0)
+    total = 0
+    for p, g, row in zip(params, grads, states):
+        a = p._data
+        if a.dtype != dt or g._data.dtype != dt or array_module(a) is not xp:
+            return False
+        for s in row:
+            if s is not None and s._data.dtype != dt:
+                return False
+        total += a.size
+    if total > CHUNK or total > FLAT_MEAN * n or len({id(p) for p in params}) != n:
+        return False
+    for c in range(len(states[0])):  # an optional state is absent for all or none
+        if len({states[i][c] is None for i in range(n)}) != 1:
+            return False
+    if xp is not np and len({int(p._data.device.id) for p in params}) != 1:
+        return False
+    return True
+
+
+def _flat_state(ws: Workspace, key, params, states, total: int) -> list:
+    """The flat state arrays of the group, rebuilt when a state tensor changed (a new
+    parameter set, a loaded state dict); state tensors are re-pointed at views of them."""
+    ncol = len(states[0])
+    entry = ws.flat.get(key)
+    if entry is not None and len(entry.tensors) == len(states) and all(
+            len(row) == ncol and all(s is t and (s is None or s._data is v)
+                                     for s, t, v in zip(row, trow, vrow))
+            for row, trow, vrow in zip(states, entry.tensors, entry.views)):
+        return entry.flats
+    xp = array_module(params[0]._data)
+    dt = params[0]._data.dtype
+    flats, views = [], [[None] * ncol for _ in states]
+    for c in range(ncol):
+        if states[0][c] is None:
+            flats.append(None)
+            continue
+        flat = xp.empty(total, dtype=dt)
+        offset = 0
+        for i, row in enumerate(states):
+            t = row[c]
+            size = t._data.size
+            view = flat[offset:offset + size].reshape(t._data.shape)
+            view[...] = t._data
+            t._data = view
+            views[i][c] = view
+            offset += size
+        flats.append(flat)
+    ws.flat[key] = _FlatState([list(row) for row in states], views, flats)
+    return flats
+
+
+def update(kernel, ws: Workspace, n_scratch: int, params: list, grads: list, states: list,
+           args: list, key=None) -> None:
+    """Apply the elementwise ``kernel(p, g, *state, *scratch, *args)`` to every parameter.
+
+    ``states[i]`` lists parameter i's state tensors (None for an unused optional one),
+    ``args[i]`` its scalars. When the parameters are small and share dtype, device and scalars
+    (the usual case: the same step count), one pass over flat arrays replaces the
+    per-parameter passes; the group's state then lives in flat buffers (``key`` names the
+    group). Parameters get their version bumped, as an in-place op would."""
+    if key is not None and _flat_ok(params, grads, states, args):
+        xp = array_module(params[0]._data)
+        flat_p = xp.concatenate([p._data.reshape(-1) for p in params])
+        flat_g = xp.concatenate([g._data.reshape(-1) for g in grads])
+        flats = _flat_state(ws, key, params, states, flat_p.size)
+        kernel(flat_p, flat_g, *flats, *ws.get(flat_p, n_scratch), *args[0])
+        offset = 0
+        for p in params:
+            a = p._data
+            size = a.size
+            a[...] = flat_p[offset:offset + size].reshape(a.shape)
+            offset += size
+            p._bump_version()
+        return
+    for p, g, row, a in zip(params, grads, states, args):
+        arrays = [p._data, g._data] + [None if s is None else s._data for s in row]
+        run(kernel, ws, n_scratch, [real_view(x) for x in arrays], *a)
+        p._bump_version()
 
 
 # --------------------------------------------------------------------------- PyTorch kernels

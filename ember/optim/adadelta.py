@@ -7,7 +7,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, add_, addcmul_, grad_of, mul_, real_view, run, scalar_type
+from ._kernels import Workspace, add_, addcmul_, grad_of, mul_, scalar_type, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -49,18 +49,17 @@ def adadelta(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor
              acc_deltas: list[Tensor], state_steps: list[Tensor], capturable: bool = False,
              foreach: bool | None = None, differentiable: bool = False,
              has_complex: bool = False, *, lr: float | Tensor, rho: float, eps: float,
-             weight_decay: float, maximize: bool, _workspace: Workspace | None = None) -> None:
+             weight_decay: float, maximize: bool, _workspace: Workspace | None = None,
+             _key=None) -> None:
     """Functional Adadelta (``torch.optim.adadelta.adadelta``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
-    for param, grad, square_avg, acc_delta, step in zip(params, grads, square_avgs,
-                                                        acc_deltas, state_steps):
+    for step in state_steps:
         _bump_step(step)
-        arrays = [param._data, grad._data, square_avg._data, acc_delta._data]
-        run(_adadelta_kernel, ws, 3, [real_view(a) for a in arrays], lr, rho, eps,
-            weight_decay, maximize)
-        param._bump_version()
+    rows = [[s, d] for s, d in zip(square_avgs, acc_deltas)]
+    args = [(lr, rho, eps, weight_decay, maximize)] * len(params)
+    update(_adadelta_kernel, ws, 3, params, grads, rows, args, _key)
 
 
 class Adadelta(Optimizer):
@@ -114,5 +113,5 @@ class Adadelta(Optimizer):
                 state_steps.append(state["step"])
             adadelta(params, grads, square_avgs, acc_deltas, state_steps, lr=group["lr"],
                      rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
-                     maximize=group["maximize"], _workspace=ws)
+                     maximize=group["maximize"], _workspace=ws, _key=id(group))
         return loss

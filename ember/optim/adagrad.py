@@ -7,7 +7,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, addcdiv_, addcmul_, grad_of, real_view, run, scalar_type
+from ._kernels import Workspace, addcdiv_, addcmul_, grad_of, scalar_type, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -42,7 +42,7 @@ def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
             found_inf=None, has_sparse_grad: bool = False, foreach: bool | None = None,
             differentiable: bool = False, has_complex: bool = False, *, lr: float | Tensor,
             weight_decay: float, lr_decay: float, eps: float, maximize: bool,
-            _workspace: Workspace | None = None) -> None:
+            _workspace: Workspace | None = None, _key=None) -> None:
     """Functional Adagrad (``torch.optim.adagrad.adagrad``), in place."""
     if grad_scale is not None or found_inf is not None:
         raise NotImplementedError("grad_scale/found_inf (AMP gradient scaling) are not "
@@ -50,13 +50,12 @@ def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
-    for param, grad, state_sum, step_t in zip(params, grads, state_sums, state_steps):
+    args = []
+    for step_t in state_steps:
         step = _bump_step(step_t)
         clr = lr / (1 + (step - 1) * lr_decay)
-        arrays = [param._data, grad._data, state_sum._data]
-        run(_adagrad_kernel, ws, 3, [real_view(a) for a in arrays], weight_decay, eps,
-            maximize, clr)
-        param._bump_version()
+        args.append((weight_decay, eps, maximize, clr))
+    update(_adagrad_kernel, ws, 3, params, grads, [[s] for s in state_sums], args, _key)
 
 
 def _init_value(p: Tensor, value: float):
@@ -137,5 +136,6 @@ class Adagrad(Optimizer):
                 state_steps.append(state["step"])
             adagrad(params, grads, state_sums, state_steps, lr=group["lr"],
                     weight_decay=group["weight_decay"], lr_decay=group["lr_decay"],
-                    eps=group["eps"], maximize=group["maximize"], _workspace=ws)
+                    eps=group["eps"], maximize=group["maximize"], _workspace=ws,
+                    _key=id(group))
         return loss

@@ -14,9 +14,8 @@ from ._kernels import (
     grad_of,
     lerp_,
     mul_,
-    real_view,
-    run,
     scalar_type,
+    update,
 )
 from .optimizer import (
     Optimizer,
@@ -67,7 +66,7 @@ def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
          fused: bool | None = None, grad_scale=None, found_inf=None, has_complex: bool = False,
          decoupled_weight_decay: bool = False, *, amsgrad: bool, beta1: float, beta2: float,
          lr: float | Tensor, weight_decay: float, eps: float, maximize: bool,
-         _workspace: Workspace | None = None) -> None:
+         _workspace: Workspace | None = None, _key=None) -> None:
     """Functional Adam (``torch.optim.adam.adam``): increments each ``state_steps`` tensor and
     updates parameters and moments in place."""
     if grad_scale is not None or found_inf is not None:
@@ -78,18 +77,17 @@ def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
     lr = _value(_to_scalar(lr))
     beta1 = _value(_to_scalar(beta1))
     beta2 = _value(_to_scalar(beta2))
-    for i, param in enumerate(params):
+    rows, args = [], []
+    for i in range(len(params)):
         step = _bump_step(state_steps[i])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
         step_size = lr / bias_correction1
         bias_correction2_sqrt = bias_correction2 ** 0.5
-        arrays = [param._data, grads[i]._data, exp_avgs[i]._data, exp_avg_sqs[i]._data,
-                  max_exp_avg_sqs[i]._data if amsgrad else None]
-        run(_adam_kernel, ws, 2, [real_view(a) for a in arrays], beta1, beta2, lr,
-            weight_decay, eps, maximize, decoupled_weight_decay, step_size,
-            bias_correction2_sqrt)
-        param._bump_version()
+        rows.append([exp_avgs[i], exp_avg_sqs[i], max_exp_avg_sqs[i] if amsgrad else None])
+        args.append((beta1, beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay,
+                     step_size, bias_correction2_sqrt))
+    update(_adam_kernel, ws, 2, params, grads, rows, args, _key)
 
 
 class Adam(Optimizer):
@@ -188,5 +186,5 @@ class Adam(Optimizer):
                  amsgrad=group["amsgrad"], has_complex=has_complex, beta1=beta1, beta2=beta2,
                  lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"],
                  maximize=group["maximize"], decoupled_weight_decay=group[
-                     "decoupled_weight_decay"], _workspace=ws)
+                     "decoupled_weight_decay"], _workspace=ws, _key=id(group))
         return loss

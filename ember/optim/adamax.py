@@ -6,7 +6,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, addcdiv_, grad_of, lerp_, mul_, real_view, run, scalar_type
+from ._kernels import Workspace, addcdiv_, grad_of, lerp_, mul_, scalar_type, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -45,18 +45,18 @@ def adamax(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
            maximize: bool = False, differentiable: bool = False, capturable: bool = False,
            has_complex: bool = False, *, eps: float, beta1: float, beta2: float,
            lr: float | Tensor, weight_decay: float,
-           _workspace: Workspace | None = None) -> None:
+           _workspace: Workspace | None = None, _key=None) -> None:
     """Functional Adamax (``torch.optim.adamax.adamax``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
-    for i, param in enumerate(params):
+    rows, args = [], []
+    for i in range(len(params)):
         step = _bump_step(state_steps[i])
         clr = lr / (1 - beta1 ** step)
-        arrays = [param._data, grads[i]._data, exp_avgs[i]._data, exp_infs[i]._data]
-        run(_adamax_kernel, ws, 2, [real_view(a) for a in arrays], beta1, beta2, eps,
-            weight_decay, maximize, clr)
-        param._bump_version()
+        rows.append([exp_avgs[i], exp_infs[i]])
+        args.append((beta1, beta2, eps, weight_decay, maximize, clr))
+    update(_adamax_kernel, ws, 2, params, grads, rows, args, _key)
 
 
 class Adamax(Optimizer):
@@ -112,5 +112,5 @@ class Adamax(Optimizer):
             adamax(params, grads, exp_avgs, exp_infs, state_steps, eps=group["eps"],
                    beta1=beta1, beta2=beta2, lr=group["lr"],
                    weight_decay=group["weight_decay"], maximize=group["maximize"],
-                   _workspace=ws)
+                   _workspace=ws, _key=id(group))
         return loss

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, add_, grad_of, mul_, real_view, run, scalar_type
+from ._kernels import Workspace, add_, grad_of, mul_, scalar_type, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -43,20 +43,21 @@ def asgd(params: list[Tensor], grads: list[Tensor], axs: list[Tensor], mus: list
          etas: list[Tensor], state_steps: list[Tensor], foreach: bool | None = None,
          maximize: bool = False, differentiable: bool = False, capturable: bool = False,
          has_complex: bool = False, *, lambd: float, lr: float | Tensor, t0: float,
-         alpha: float, weight_decay: float, _workspace: Workspace | None = None) -> None:
+         alpha: float, weight_decay: float, _workspace: Workspace | None = None,
+         _key=None) -> None:
     """Functional ASGD (``torch.optim.asgd.asgd``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
-    for i, param in enumerate(params):
+    args = []
+    for i in range(len(params)):
         step = _bump_step(state_steps[i])
         eta, mu = etas[i], mus[i]
-        arrays = [param._data, grads[i]._data, axs[i]._data]
-        run(_asgd_kernel, ws, 2, [real_view(a) for a in arrays], weight_decay, maximize,
-            float(eta._data), lambd, float(mu._data))
-        param._bump_version()
+        # the update uses eta and mu from before this step; their new values follow
+        args.append((weight_decay, maximize, float(eta._data), lambd, float(mu._data)))
         _set_scalar(eta, lr / ((1 + lambd * lr * step) ** alpha))
         _set_scalar(mu, 1 / max(1, step - t0))
+    update(_asgd_kernel, ws, 2, params, grads, [[a] for a in axs], args, _key)
 
 
 class ASGD(Optimizer):
@@ -111,5 +112,5 @@ class ASGD(Optimizer):
             asgd(params, grads, axs, mus, etas, state_steps, lambd=group["lambd"],
                  lr=group["lr"], t0=group["t0"], alpha=group["alpha"],
                  weight_decay=group["weight_decay"], maximize=group["maximize"],
-                 _workspace=ws)
+                 _workspace=ws, _key=id(group))
         return loss

@@ -14,9 +14,8 @@ from ._kernels import (
     grad_of,
     lerp_,
     mul_,
-    real_view,
-    run,
     scalar_type,
+    update,
 )
 from .optimizer import (
     Optimizer,
@@ -64,12 +63,13 @@ def nadam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
           capturable: bool = False, differentiable: bool = False, has_complex: bool = False,
           maximize: bool = False, *, beta1: float, beta2: float, lr: float | Tensor,
           weight_decay: float, momentum_decay: float, eps: float,
-          _workspace: Workspace | None = None) -> None:
+          _workspace: Workspace | None = None, _key=None) -> None:
     """Functional NAdam (``torch.optim.nadam.nadam``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
-    for i, param in enumerate(params):
+    rows, args = [], []
+    for i in range(len(params)):
         step = _bump_step(state_steps[i])
         bias_correction2 = 1 - beta2 ** step
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
@@ -82,11 +82,10 @@ def nadam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
         mu_product_next = mu_product * mu_next
         grad_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
         avg_coef = (-lr * mu_next) / (1.0 - mu_product_next)
-        arrays = [param._data, grads[i]._data, exp_avgs[i]._data, exp_avg_sqs[i]._data]
-        run(_nadam_kernel, ws, 3, [real_view(a) for a in arrays], beta1, beta2, lr,
-            weight_decay, eps, maximize, decoupled_weight_decay, bias_correction2, grad_coef,
-            avg_coef)
-        param._bump_version()
+        rows.append([exp_avgs[i], exp_avg_sqs[i]])
+        args.append((beta1, beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay,
+                     bias_correction2, grad_coef, avg_coef))
+    update(_nadam_kernel, ws, 3, params, grads, rows, args, _key)
 
 
 class NAdam(Optimizer):
@@ -154,6 +153,7 @@ class NAdam(Optimizer):
                   beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
                   momentum_decay=group["momentum_decay"], eps=group["eps"],
                   maximize=group["maximize"],
-                  decoupled_weight_decay=group["decoupled_weight_decay"], _workspace=ws)
+                  decoupled_weight_decay=group["decoupled_weight_decay"], _workspace=ws,
+                  _key=id(group))
         return loss
 

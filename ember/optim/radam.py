@@ -7,7 +7,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, addcmul_, grad_of, lerp_, mul_, real_view, run, scalar_type
+from ._kernels import Workspace, addcmul_, grad_of, lerp_, mul_, scalar_type, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -60,13 +60,15 @@ def radam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
           decoupled_weight_decay: bool = False, foreach: bool | None = None,
           differentiable: bool = False, capturable: bool = False, has_complex: bool = False,
           maximize: bool = False, *, beta1: float, beta2: float, lr: float | Tensor,
-          weight_decay: float, eps: float, _workspace: Workspace | None = None) -> None:
+          weight_decay: float, eps: float, _workspace: Workspace | None = None,
+          _key=None) -> None:
     """Functional RAdam (``torch.optim.radam.radam``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     rho_inf = 2 / (1 - beta2) - 1
-    for i, param in enumerate(params):
+    rows, args = [], []
+    for i in range(len(params)):
         step = _bump_step(state_steps[i])
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
@@ -75,11 +77,10 @@ def radam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
         if rho_t > 5.0:  # the variance is tractable: rectify
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-        arrays = [param._data, grads[i]._data, exp_avgs[i]._data, exp_avg_sqs[i]._data]
-        run(_radam_kernel, ws, 2, [real_view(a) for a in arrays], beta1, beta2, lr,
-            weight_decay, eps, maximize, decoupled_weight_decay, bias_correction1,
-            bias_correction2, rect)
-        param._bump_version()
+        rows.append([exp_avgs[i], exp_avg_sqs[i]])
+        args.append((beta1, beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay,
+                     bias_correction1, bias_correction2, rect))
+    update(_radam_kernel, ws, 2, params, grads, rows, args, _key)
 
 
 class RAdam(Optimizer):
@@ -137,5 +138,6 @@ class RAdam(Optimizer):
             radam(params, grads, exp_avgs, exp_avg_sqs, state_steps, beta1=beta1, beta2=beta2,
                   lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"],
                   maximize=group["maximize"],
-                  decoupled_weight_decay=group["decoupled_weight_decay"], _workspace=ws)
+                  decoupled_weight_decay=group["decoupled_weight_decay"], _workspace=ws,
+                  _key=id(group))
         return loss

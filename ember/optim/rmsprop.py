@@ -15,9 +15,8 @@ from ._kernels import (
     grad_of,
     lerp_,
     mul_,
-    real_view,
-    run,
     scalar_type,
+    update,
 )
 from .optimizer import (
     Optimizer,
@@ -66,19 +65,19 @@ def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor]
             state_steps: list[Tensor], foreach: bool | None = None, maximize: bool = False,
             differentiable: bool = False, capturable: bool = False, has_complex: bool = False,
             *, lr: float | Tensor, alpha: float, eps: float, weight_decay: float,
-            momentum: float, centered: bool, _workspace: Workspace | None = None) -> None:
+            momentum: float, centered: bool, _workspace: Workspace | None = None,
+            _key=None) -> None:
     """Functional RMSprop (``torch.optim.rmsprop.rmsprop``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
-    for i, param in enumerate(params):
+    rows = []
+    for i in range(len(params)):
         _bump_step(state_steps[i])
-        arrays = [param._data, grads[i]._data, square_avgs[i]._data,
-                  grad_avgs[i]._data if centered else None,
-                  momentum_buffer_list[i]._data if momentum > 0 else None]
-        run(_rmsprop_kernel, ws, 3, [real_view(a) for a in arrays], lr, alpha, eps,
-            weight_decay, momentum, maximize)
-        param._bump_version()
+        rows.append([square_avgs[i], grad_avgs[i] if centered else None,
+                     momentum_buffer_list[i] if momentum > 0 else None])
+    args = [(lr, alpha, eps, weight_decay, momentum, maximize)] * len(params)
+    update(_rmsprop_kernel, ws, 3, params, grads, rows, args, _key)
 
 
 class RMSprop(Optimizer):
@@ -145,5 +144,5 @@ class RMSprop(Optimizer):
             rmsprop(params, grads, square_avgs, grad_avgs, bufs, state_steps, lr=group["lr"],
                     alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
                     momentum=group["momentum"], centered=group["centered"],
-                    maximize=group["maximize"], _workspace=ws)
+                    maximize=group["maximize"], _workspace=ws, _key=id(group))
         return loss

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, grad_of, real_view, run
+from ._kernels import Workspace, grad_of, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -55,16 +55,16 @@ def rprop(params: list[Tensor], grads: list[Tensor], prevs: list[Tensor],
           step_sizes: list[Tensor], state_steps: list[Tensor], foreach: bool | None = None,
           capturable: bool = False, maximize: bool = False, differentiable: bool = False,
           has_complex: bool = False, *, step_size_min: float, step_size_max: float,
-          etaminus: float, etaplus: float, _workspace: Workspace | None = None) -> None:
+          etaminus: float, etaplus: float, _workspace: Workspace | None = None,
+          _key=None) -> None:
     """Functional Rprop (``torch.optim.rprop.rprop``), in place."""
     _check_not_differentiable(differentiable)
     ws = _workspace if _workspace is not None else Workspace()
-    for i, param in enumerate(params):
-        _bump_step(state_steps[i])
-        arrays = [param._data, grads[i]._data, prevs[i]._data, step_sizes[i]._data]
-        run(_rprop_kernel, ws, 2, [real_view(a) for a in arrays], etaminus, etaplus,
-            step_size_min, step_size_max, maximize)
-        param._bump_version()
+    for step in state_steps:
+        _bump_step(step)
+    args = [(etaminus, etaplus, step_size_min, step_size_max, maximize)] * len(params)
+    update(_rprop_kernel, ws, 2, params, grads, [[a, b] for a, b in zip(prevs, step_sizes)],
+           args, _key)
 
 
 class Rprop(Optimizer):
@@ -121,5 +121,5 @@ class Rprop(Optimizer):
                 state_steps.append(state["step"])
             rprop(params, grads, prevs, step_sizes, state_steps, step_size_min=step_size_min,
                   step_size_max=step_size_max, etaminus=etaminus, etaplus=etaplus,
-                  maximize=group["maximize"], _workspace=ws)
+                  maximize=group["maximize"], _workspace=ws, _key=id(group))
         return loss

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._backend import array_module
 from .._tensor import Tensor
-from ._kernels import Workspace, add_, grad_of, mul_, run, scalar_type
+from ._kernels import Workspace, add_, grad_of, mul_, scalar_type, update
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -44,8 +44,8 @@ def _sgd_kernel(p, g, buf, out, tmp, lr, weight_decay, momentum, dampening, nest
 def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list,
         has_sparse_grad: bool = False, foreach: bool | None = None, fused: bool | None = None,
         grad_scale=None, found_inf=None, *, weight_decay: float, momentum: float, lr: float,
-        dampening: float, nesterov: bool, maximize: bool, _workspace: Workspace | None = None
-        ) -> None:
+        dampening: float, nesterov: bool, maximize: bool, _workspace: Workspace | None = None,
+        _key=None) -> None:
     """Functional SGD (``torch.optim.sgd.sgd``): updates ``params`` in place and fills
     ``momentum_buffer_list`` entries that are None with new buffers."""
     if grad_scale is not None or found_inf is not None:
@@ -53,6 +53,7 @@ def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list
                                   "supported by ember's SGD")
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(lr)
+    rows, args = [], []
     for i, param in enumerate(params):
         buf = None
         first = False
@@ -62,12 +63,9 @@ def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list
                 buf = momentum_buffer_list[i] = Tensor._make(
                     array_module(param._data).empty_like(param._data))
                 first = True
-        run(_sgd_kernel, ws, 2, [param._data, d_p_list[i]._data,
-                                 None if buf is None else buf._data],
-            lr, weight_decay, momentum, dampening, nesterov, maximize, first)
-        param._bump_version()
-        if buf is not None:
-            buf._bump_version()
+        rows.append([buf])
+        args.append((lr, weight_decay, momentum, dampening, nesterov, maximize, first))
+    update(_sgd_kernel, ws, 2, params, d_p_list, rows, args, _key)
 
 
 class SGD(Optimizer):
@@ -121,7 +119,8 @@ class SGD(Optimizer):
                         bufs.append(self.state[p].get("momentum_buffer"))
             sgd(params, grads, bufs, weight_decay=_value(group["weight_decay"]),
                 momentum=momentum, lr=group["lr"], dampening=group["dampening"],
-                nesterov=group["nesterov"], maximize=group["maximize"], _workspace=ws)
+                nesterov=group["nesterov"], maximize=group["maximize"], _workspace=ws,
+                _key=id(group))
             if momentum != 0:
                 for p, buf in zip(params, bufs):
                     self.state[p]["momentum_buffer"] = buf

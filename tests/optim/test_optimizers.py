@@ -264,3 +264,65 @@ def test_functional_sgd_matches_class():
     for a, b in zip(values(ep1), values(ep2)):
         np.testing.assert_array_equal(a, b)
     assert all(b is not None for b in bufs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "NAdam", "ASGD", "Rprop", "Adagrad"])
+def test_changing_gradient_sets_and_mixed_dtypes(name):
+    # small parameters are updated in one flat pass while they share their step count; which
+    # parameters have gradients changes between steps, so the flat state is rebuilt, and a
+    # float32 parameter in the group forces the per-parameter path
+    rng = np.random.default_rng(9)
+    ws = [rng.standard_normal(s) for s in [(3, 2), (4,), (2, 2), (5,), ()]]
+    kw = {"lr": 0.01, "momentum": 0.9} if name == "SGD" else {"lr": 0.01}
+    tp, ep = make_params(torch, ws), make_params(ember, ws)
+    topt, eopt = getattr(torch.optim, name)(tp, **kw), getattr(ember.optim, name)(ep, **kw)
+    e_state = eopt.state_dict()["state"]  # live references, as in PyTorch
+    for step in range(12):
+        for i, (t, e) in enumerate(zip(tp, ep)):
+            if (step % 4 == 3 and i == 1) or (step == 6 and i == 4):
+                t.grad = e.grad = None
+                continue
+            g = rng.standard_normal(tuple(t.shape))
+            t.grad = torch.tensor(g)
+            e.grad = ember.tensor(g).to(e.device)
+        topt.step()
+        eopt.step()
+        assert_params_close(ep, tp, what=f"{name} step {step}")
+        if step == 8:  # reload the state mid-run (both: loading casts NAdam's mu_product)
+            eopt.load_state_dict(eopt.state_dict())
+            topt.load_state_dict(topt.state_dict())
+    assert_same_structure(eopt.state_dict(), topt.state_dict())
+    if e_state:
+        key = next(k for k in e_state[0] if k != "step")
+        assert e_state[0][key] is not None
+
+    # mixed dtypes in one group
+    ws32 = [w.astype(np.float32) if i % 2 else w for i, w in enumerate(ws)]
+    tp, ep = make_params(torch, ws32), make_params(ember, ws32)
+    topt, eopt = getattr(torch.optim, name)(tp, **kw), getattr(ember.optim, name)(ep, **kw)
+    for _ in range(4):
+        for t, e in zip(tp, ep):
+            g = rng.standard_normal(tuple(t.shape)).astype(to_numpy(t).dtype)
+            t.grad = torch.tensor(g)
+            e.grad = ember.tensor(g).to(e.device)
+        topt.step()
+        eopt.step()
+    assert_params_close(ep, tp, rtol=1e-5, atol=1e-6)
+
+
+def test_flat_state_follows_user_replacement():
+    # replacing a state tensor by hand is picked up on the next step
+    ps = make_params(ember, weights(0))
+    tps = make_params(torch, weights(0))
+    for lib, group in ((ember, ps), (torch, tps)):
+        for p in group:
+            p.grad = lib.ones_like(p)
+    eopt, topt = ember.optim.Adam(ps, lr=0.1), torch.optim.Adam(tps, lr=0.1)
+    eopt.step()
+    topt.step()
+    eopt.state[ps[1]]["exp_avg"] = ember.full_like(ps[1], 0.5).detach()
+    topt.state[tps[1]]["exp_avg"] = torch.full_like(tps[1], 0.5).detach()
+    eopt.step()
+    topt.step()
+    assert_params_close(ps, tps)
+    assert_same_structure(eopt.state_dict(), topt.state_dict())
