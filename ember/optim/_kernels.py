@@ -65,10 +65,6 @@ class Workspace:
         shape = like.shape
         return [b[:n].reshape(shape) for b in pool[:count]]
 
-    def clear(self) -> None:
-        self._pools.clear()
-        self.flat.clear()
-
 
 def run(kernel, ws: Workspace, n_scratch: int, arrays: list, *args) -> None:
     """Call ``kernel(*arrays, *scratch, *args)``, slicing large contiguous arrays into chunks of
@@ -200,7 +196,7 @@ def grad_of(p, g, out, maximize: bool, weight_decay, tmp=None):
     """The gradient an update uses: ``-grad`` when maximizing, plus ``weight_decay * param``
     (``grad.add(param, alpha=weight_decay)``). Never writes into ``g`` itself."""
     if maximize:
-        np_neg(g, out)
+        array_module(g).negative(g, out=out)
         g = out
     if weight_decay != 0:
         s = scalar_type(p.dtype)(weight_decay)
@@ -213,10 +209,6 @@ def grad_of(p, g, out, maximize: bool, weight_decay, tmp=None):
             out += g
         g = out
     return g
-
-
-def np_neg(a, out) -> None:
-    array_module(a).negative(a, out=out)
 
 
 def lerp_(a, b, weight: float, tmp) -> None:

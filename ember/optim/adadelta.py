@@ -3,6 +3,7 @@ order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module
@@ -91,7 +92,7 @@ class Adadelta(Optimizer):
                                "capturable": False})
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
         loss = _call_closure(closure)
         ws = self._workspace

@@ -3,6 +3,7 @@ weight decay and ``maximize``, in PyTorch's operation order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module
@@ -105,16 +106,16 @@ class Adagrad(Optimizer):
                                "fused": None})
 
     def share_memory(self) -> None:
-        """``share_memory_()`` on the accumulators (no-op for ember's process-local arrays
-        when the tensor method is unavailable)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                s = self.state[p]["sum"]
-                if hasattr(s, "share_memory_"):
-                    s.share_memory_()
+        """``share_memory_()`` on the accumulators (for Hogwild-style training)."""
+        sums = [self.state[p]["sum"] for group in self.param_groups for p in group["params"]]
+        if sums and not hasattr(sums[0], "share_memory_"):
+            raise NotImplementedError("Adagrad.share_memory(): ember tensors cannot be moved "
+                                      "to shared memory (Tensor.share_memory_ is missing)")
+        for s in sums:
+            s.share_memory_()
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
         loss = _call_closure(closure)
         ws = self._workspace

@@ -3,6 +3,7 @@ computed in PyTorch's single-tensor operation order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module
@@ -172,7 +173,7 @@ class Adam(Optimizer):
         return has_complex
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
         loss = _call_closure(closure)
         ws = self._workspace

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module
@@ -88,7 +89,7 @@ class Adamax(Optimizer):
                                "capturable": False})
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
         loss = _call_closure(closure)
         ws = self._workspace

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module
@@ -87,7 +88,7 @@ class ASGD(Optimizer):
                                "capturable": False}, ("step", "eta", "mu"), device_keys=True)
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
         loss = _call_closure(closure)
         ws = self._workspace

@@ -11,6 +11,8 @@ entries as PyTorch's (``d``, ``t``, ``old_dirs``, ``old_stps``, ``ro``, ``H_diag
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -213,7 +215,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     @_no_grad_step
-    def step(self, closure):
+    def step(self, closure: Callable[[], Any]) -> Any:
         """Run up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
         if not callable(closure):
             raise TypeError(f"'{type(closure).__name__}' object is not callable")

@@ -3,6 +3,7 @@ decay), in PyTorch's operation order; ``mu_product`` is kept in float32 like PyT
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .._backend import array_module
@@ -124,7 +125,7 @@ class NAdam(Optimizer):
                               ("step", "mu_product"))
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform one optimization step; ``closure`` re-evaluates the loss (optional)."""
         loss = _call_closure(closure)
         ws = self._workspace

@@ -460,7 +460,7 @@ class Optimizer:
                         g.requires_grad_(False)
                     g.zero_()
 
-    def step(self, closure: Callable | None = None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Perform a single optimization step (implemented by each algorithm)."""
         raise NotImplementedError
 

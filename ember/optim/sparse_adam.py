@@ -7,6 +7,9 @@ The constructor validates its arguments as PyTorch does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .._tensor import Tensor
 from .optimizer import Optimizer, ParamsT, _call_closure, _no_grad_step
 
@@ -44,7 +47,7 @@ class SparseAdam(Optimizer):
                              "support complex parameters")
 
     @_no_grad_step
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Raise for any parameter with a (necessarily dense) gradient, as PyTorch does."""
         loss = _call_closure(closure)
         for group in self.param_groups:
