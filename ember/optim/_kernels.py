@@ -9,7 +9,11 @@ fused multiply-adds and vectorised square root, which NumPy does not reproduce.
 
 The updates write into reusable scratch arrays (``Workspace``) instead of allocating temporaries
 for every operation; parameters larger than ``CHUNK`` elements are processed in slices so the
-scratch stays bounded.
+scratch stays bounded. A group of small parameters that share dtype, device and step count is
+updated in one pass over concatenated arrays (``update``), its state kept in flat buffers that
+the per-parameter state tensors view: ``benchmarks/optim.py`` measures 1000 tensors of 100
+elements at 0.3x (Adam) to 0.7x (SGD) PyTorch's ``foreach`` step time, against 0.8x to 1.5x
+for one pass per tensor.
 """
 
 from __future__ import annotations
