@@ -333,7 +333,7 @@ def _same_error(fn):
     lambda lib: lib.optim.swa_utils.SWALR(_optimizer(lib), 0.1, anneal_strategy="exp"),
     lambda lib: lib.optim.swa_utils.SWALR(_optimizer(lib), 0.1, anneal_epochs=-1),
     lambda lib: lib.optim.swa_utils.SWALR(_optimizer(lib), [0.1]),
-], ids=lambda f: str(id(f)))
+])
 def test_errors(fn):
     _same_error(fn)
 
