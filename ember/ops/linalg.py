@@ -558,7 +558,8 @@ def _expand_input(inp: Tensor, shape: tuple) -> None:
                            f"match the existing size ({s[0]}) at non-singleton dimension 0.  "
                            f"Target sizes: {list(shape)}.  Tensor sizes: {list(s)}")
     lead = len(shape) - len(s)
-    for i, n in enumerate(s):
+    for i in range(len(s) - 1, -1, -1):  # last dim first, as PyTorch reports it
+        n = s[i]
         if n != 1 and n != shape[lead + i]:
             raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match "
                                f"the existing size ({n}) at non-singleton dimension {lead + i}.  "

@@ -380,7 +380,7 @@ class DivMode(Op, name="DivBackward1"):
     @staticmethod
     def forward(ctx, a, b, mode):
         arr = b if isinstance(a, _Number) else a
-        if arr.dtype == np.bool_:
+        if arr.dtype == np.bool_ or arr.dtype.kind == "c":
             raise _not_impl(f"div_{mode}_{{dev}}", arr.dtype, arr)
         xp = array_module(arr)
         if _is_int(a) and _is_int(b) and _has_zero(b):
@@ -621,8 +621,22 @@ class Log10(_Unary, name="Log10Backward0"):
         return g / _conj(x * _LN10)
 
 
+def _log1p(xp, a):
+    """``log1p``; NumPy's complex log1p is ``log(1 + z)``, which loses all precision for small
+    ``z`` (PyTorch's is accurate there), so complex inputs near 0 use ``log1p(2x + x² + y²) / 2``
+    for the real part."""
+    if a.dtype.kind != "c":
+        return xp.log1p(a)
+    x, y = a.real, a.imag
+    near0 = xp.abs(a) < 0.5
+    re = xp.where(near0, 0.5 * xp.log1p(x * (2 + x) + y * y), xp.log(xp.abs(1 + a)))
+    r = xp.empty_like(a)
+    r.real, r.imag = re, xp.arctan2(y, 1 + x)
+    return r
+
+
 class Log1p(_Unary, name="Log1PBackward0"):
-    _fn = staticmethod(lambda xp, a: xp.log1p(a))
+    _fn = staticmethod(_log1p)
     _save_in = True
 
     @staticmethod
@@ -1729,8 +1743,17 @@ class FmodTensor(FmodScalar, name="FmodBackward1"):
     pass
 
 
+def _remainder(xp, a, b):
+    """Python's modulo; for floats PyTorch's formula (fmod, then add the divisor when the signs
+    differ), which keeps fmod's signed zero: ``-2. % 2`` is ``-0.`` where NumPy gives ``0.``."""
+    if _is_int(a) and _is_int(b):
+        return xp.remainder(a, b)
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((m < 0) != (xp.asarray(b) < 0)), m + b, m)
+
+
 class RemainderScalar(_Mod, name="RemainderBackward0"):
-    _fn = staticmethod(lambda xp, a, b: xp.remainder(a, b))
+    _fn = staticmethod(_remainder)
     _kernel = "remainder_{dev}"
     _rounding = "floor"
 
@@ -3077,7 +3100,9 @@ METHODS = {
     "divide": div, "divide_": div_, "true_divide": true_divide, "true_divide_": div_,
     "conj": conj, "relu": relu, "relu_": relu_, "positive": positive,
     "signbit": signbit, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
-    "isposinf": isposinf, "isneginf": isneginf, "isreal": isreal, "real": real, "imag": imag,
+    "isposinf": isposinf, "isneginf": isneginf, "isreal": isreal,
+    "real": property(real, lambda self, v: real(self).copy_(v)),
+    "imag": property(imag, lambda self, v: imag(self).copy_(v)),
     "angle": angle, "round": round, "round_": _round_, "logit": logit, "logit_": _logit_,
     "nan_to_num": nan_to_num, "nan_to_num_": _nan_to_num_, "polygamma": _polygamma_method,
     "polygamma_": _polygamma_, "float_power": float_power, "float_power_": float_power_,
