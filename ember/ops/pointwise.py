@@ -1341,11 +1341,17 @@ class NanToNum(Op, name="NanToNumBackward0"):
         return _where_const(array_module(x._data).isfinite(x._data), g), None, None, None
 
 
-def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
+def nan_to_num(input, nan: float | None = 0.0, posinf: float | None = None,
                neginf: float | None = None, *, out=None) -> Tensor:
     """``torch.nan_to_num``: NaN, +inf and -inf replaced (by default with 0 and the dtype's
     largest/lowest finite values); integer and bool tensors come back as a copy."""
     x = _check_tensor(input, "nan_to_num")
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, (str, bytes)) or not isinstance(v, numbers.Real)):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not "
+                            f"{type(v).__name__}")
+    if nan is None:
+        nan = 0.0
     if x._rg and _state.enabled and x._data.dtype.kind == "c":
         raise RuntimeError("nan_to_num does not support automatic differentiation for outputs "
                            "with complex dtype.")
@@ -2669,6 +2675,8 @@ def _clamp(fname, input, lo, hi, scalar_cls, tensor_cls):
                             "Tensor out = None)\n * (Tensor input, Number min = None, Number max "
                             "= None, *, Tensor out = None)")
         rdt = result_type(x, lo, hi)
+        if rdt == _dtype.bool and lo is not None and hi is not None:
+            raise _not_impl("clamp_{dev}", np.dtype(np.bool_), x._data)
         ops = [cast(v, rdt) if v is not None else None for v in (x, lo, hi)]
         for v in ops[1:]:
             if v is not None:
@@ -2688,6 +2696,10 @@ def _clamp(fname, input, lo, hi, scalar_cls, tensor_cls):
         # Python numbers are weak: only non-float tensors can be promoted by them
         x = cast(x, result_type(x, lo, hi))
         npd = x._data.dtype
+    if npd == np.bool_:
+        which = "clamp" if lo is not None and hi is not None else \
+            ("clamp_min" if lo is not None else "clamp_max")
+        raise _not_impl(which + "_scalar_{dev}", npd, x._data)
     return scalar_cls.apply(x, _check_int_bound(lo, npd), _check_int_bound(hi, npd))
 
 

@@ -93,9 +93,12 @@ def _check_tensor(x, fname: str, arg: str = "input", pos: int = 1) -> None:
                         f"{type(x).__name__}")
 
 
-def _check_bool(v, fname: str, arg: str) -> None:
+def _check_bool(v, fname: str, arg: str) -> bool:
+    """PyTorch's TypeError for a non-bool flag; NumPy bools come back as Python bools (NumPy's
+    own reductions reject ``keepdims=np.bool_``)."""
     if not isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{fname}(): argument '{arg}' must be bool, not {type(v).__name__}")
+    return bool(v)
 
 
 def _one_dim(dim, ndim: int, fname: str) -> int:
@@ -428,6 +431,7 @@ def _parse_dim_dtype(dim, dtype, fname: str):
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:  # noqa: A001
     """``torch.sum``; integer and bool inputs sum to int64 like PyTorch."""
     _check_tensor(input, "sum")
+    keepdim = _check_bool(keepdim, "sum", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "sum")
     dims = reduce_dims(dim, input._data.ndim)
     npd = _sum_dtype(input, dtype)
@@ -459,6 +463,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> T
     _check_tensor(input, "nansum")
     if input._data.dtype.kind == "c":
         raise RuntimeError("nansum does not support complex inputs")
+    keepdim = _check_bool(keepdim, "nansum", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "nansum")
     dims = reduce_dims(dim, input._data.ndim)
     return _ret(Nansum.apply(input, dims, keepdim, _sum_dtype(input, dtype)), out, "nansum")
@@ -493,6 +498,7 @@ class MeanAll(Mean, name="MeanBackward0"):
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """``torch.mean``: floating and complex inputs only, as in PyTorch."""
     _check_tensor(input, "mean")
+    keepdim = _check_bool(keepdim, "mean", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "mean")
     d = input.dtype if dtype is None else dtype
     if not (d.is_floating_point or d.is_complex):
@@ -512,6 +518,7 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> 
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_util.dtype_name(input.dtype)}")
+    keepdim = _check_bool(keepdim, "nanmean", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "nanmean")
     a = input._data
     xp = array_module(a)
@@ -582,6 +589,7 @@ def _prod_grad(g: Tensor, x: Tensor, r: Tensor, d: int) -> Tensor:
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """``torch.prod`` over everything or one int ``dim``; integer inputs give int64."""
     _check_tensor(input, "prod")
+    keepdim = _check_bool(keepdim, "prod", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "prod")
     npd = _sum_dtype(input, dtype)
     if dim is None:
@@ -635,6 +643,8 @@ def _max_min(input, dim, keepdim, out, fname, all_cls, dim_cls, picker, rtype, r
              elementwise):
     _check_tensor(input, fname)
     if input._data.dtype.kind == "c":
+        if dim is _MISSING:
+            raise _not_implemented(f"{fname}_all", input._data.dtype)
         raise RuntimeError(f"{fname}(): does not support complex input")
     if dim is _MISSING:
         if input._data.size == 0:
@@ -647,7 +657,7 @@ def _max_min(input, dim, keepdim, out, fname, all_cls, dim_cls, picker, rtype, r
         from . import pointwise
 
         return getattr(pointwise, elementwise)(input, dim, out=out)
-    _check_bool(keepdim, fname, "keepdim")
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
     d = _one_dim(dim, a.ndim, fname)
     _nonempty_dim(a, d, fname)
@@ -712,7 +722,10 @@ def _check_extreme_dims(a, dim, dims, fname: str) -> None:
 
 def _amax_amin(input, dim, keepdim, out, fname, cls, is_max):
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented(f"{fname[1:]}_values_cpu", a.dtype)
     dims = reduce_dims(dim, a.ndim)
     _check_extreme_dims(a, dim, dims, fname)
     return _ret(cls.apply(input, dims, keepdim, is_max), out, fname)
@@ -757,6 +770,8 @@ def aminmax(input, *, dim=None, keepdim: bool = False, out=None):
     """``torch.aminmax``: ``(min, max)`` over ``dim`` or all elements."""
     _check_tensor(input, "aminmax")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented("aminmax_cpu", a.dtype)
     if dim is None:
         if a.size == 0:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
@@ -774,7 +789,11 @@ def aminmax(input, *, dim=None, keepdim: bool = False, out=None):
 
 def _arg_extreme(input, dim, keepdim, fname, pick) -> Tensor:
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
+    if a.dtype == np.bool_ or a.dtype.kind == "c":
+        kind = "bool" if a.dtype == np.bool_ else "complex"
+        raise RuntimeError(f"{fname}(): does not support {kind} input")
     xp = array_module(a)
     if dim is None:
         if a.size == 0:
@@ -895,6 +914,7 @@ class StdMean(_VarStdBase, name="StdMeanBackward0"):
 
 def _var_args(fname, input, dim, unbiased, keepdim, correction):
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     if isinstance(dim, bool):  # the legacy std(input, unbiased) form
         if unbiased is not None:
             raise TypeError(f"{fname}() received an invalid combination of arguments")
@@ -908,27 +928,27 @@ def _var_args(fname, input, dim, unbiased, keepdim, correction):
         correction = 1 if unbiased is None or unbiased else 0
     dims = reduce_dims(dim, input._data.ndim)
     _dof_warning(fname, _numel(input._data.shape, dims), correction)
-    return dims, correction
+    return dims, correction, keepdim
 
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
         out=None) -> Tensor:
     """``torch.var`` with ``correction`` (default 1) or the legacy ``unbiased`` flag."""
-    dims, c = _var_args("var", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("var", input, dim, unbiased, keepdim, correction)
     return _ret(Var.apply(input, dims, c, keepdim, "var"), out, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
         out=None) -> Tensor:
     """``torch.std``: square root of :func:`var`; zero std gives zero gradient like PyTorch."""
-    dims, c = _var_args("std", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("std", input, dim, unbiased, keepdim, correction)
     return _ret(Std.apply(input, dims, c, keepdim, "std"), out, "std")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
              out=None) -> tuple:
     """``torch.var_mean``: the tuple ``(var, mean)``."""
-    dims, c = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
     res = VarMean.apply(input, dims, c, keepdim, "var_mean")
     if out is not None:
         return tuple(_out2(out, res, "var_mean", tuple))
@@ -938,7 +958,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
              out=None) -> tuple:
     """``torch.std_mean``: the tuple ``(std, mean)``."""
-    dims, c = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
     res = StdMean.apply(input, dims, c, keepdim, "std_mean")
     if out is not None:
         return tuple(_out2(out, res, "std_mean", tuple))
@@ -986,6 +1006,7 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None) -> Tensor:
     """``torch.logsumexp``: numerically stable ``log(sum(exp(x)))``; integer inputs are
     computed in the default float dtype."""
     _check_tensor(input, "logsumexp")
+    keepdim = _check_bool(keepdim, "logsumexp", "keepdim")
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
                         "NoneType")
@@ -1232,6 +1253,8 @@ def cummax(input, dim, *, out=None):
     """``torch.cummax``: running maximum and the index where it was (last) attained; the
     gradient of each output goes to that index."""
     _check_tensor(input, "cummax")
+    if input._data.dtype.kind == "c":
+        raise _not_implemented("cummax_cpu", input._data.dtype)
     d = _util.wrap_dim(dim, input._data.ndim)
     res = Cummax.apply(input, d, "maximum")
     return _out2(out, res, "cummax", return_types.cummax_out) if out is not None \
@@ -1241,6 +1264,8 @@ def cummax(input, dim, *, out=None):
 def cummin(input, dim, *, out=None):
     """``torch.cummin``: see :func:`cummax`."""
     _check_tensor(input, "cummin")
+    if input._data.dtype.kind == "c":
+        raise _not_implemented("cummin_cpu", input._data.dtype)
     d = _util.wrap_dim(dim, input._data.ndim)
     res = Cummin.apply(input, d, "minimum")
     return _out2(out, res, "cummin", return_types.cummin_out) if out is not None \
@@ -1334,6 +1359,7 @@ def logcumsumexp(input, dim, *, out=None) -> Tensor:
 
 def _logical_reduce(input, dim, keepdim, out, fname, fn) -> Tensor:
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
     # unlike sum, PyTorch's all/any reduce nothing for an explicit empty dim list
     empty = isinstance(dim, (tuple, list)) and len(dim) == 0
@@ -1502,6 +1528,7 @@ class Kthvalue(_PickAlong, name="KthvalueBackward0"):
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """``torch.kthvalue``: the k-th smallest element (1-based) along ``dim`` and its index."""
     d = _select_args(input, dim, "kthvalue", "kthvalue_cpu")
+    keepdim = _check_bool(keepdim, "kthvalue", "keepdim")
     a = input._data
     n = a.shape[d] if a.ndim else 1
     k = int(k)
@@ -1571,6 +1598,7 @@ def _median(input, dim, keepdim, out, fname, ignore_nan, all_cls, dim_cls, rtype
 
         return _ret(all_cls.apply(input, whole), out, fname)
     d = _select_args(input, dim, fname, f"{fname}_cpu")
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     res = dim_cls.apply(input, d, keepdim, _median_pick(ignore_nan))
     return _out2(out, res, fname, rtype_out) if out is not None else rtype(res)
 
@@ -1619,6 +1647,7 @@ def mode(input, dim: int = -1, keepdim: bool = False, *, out=None):
     """``torch.mode``: the most frequent value along ``dim`` and an index of it."""
     _check_tensor(input, "mode")
     _check_sortable(input, "mode")
+    keepdim = _check_bool(keepdim, "mode", "keepdim")
     a = input._data
     d = _one_dim(dim, a.ndim, "mode")
     _nonempty_dim(a, d, "mode")
@@ -1735,6 +1764,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
     the result is sorted even with ``sorted=False``."""
     _check_tensor(input, "unique")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented("unique" if dim is None else "unique_dim", a.dtype)
     ri, rc = bool(return_inverse), bool(return_counts)
     if dim is None:
         return _unique_result(input, Unique2, lambda x: _unique_flat(x, True, ri, rc), ri, rc)
@@ -1749,6 +1780,8 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     """``torch.unique_consecutive``: collapse runs of equal elements (or slices)."""
     _check_tensor(input, "unique_consecutive")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented("unique", a.dtype)
     ri, rc = bool(return_inverse), bool(return_counts)
     if dim is None:
         fn = lambda x: _unique_flat(x, False, ri, rc)  # noqa: E731

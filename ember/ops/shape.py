@@ -343,6 +343,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """``torch.flatten``: returns the input itself when nothing changes (like PyTorch)."""
     nd = input._data.ndim
     if nd == 0:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)  # only 0 and -1 are valid dims of a 0-d
         return reshape(input, (1,))
     s = wrap_dim(start_dim, nd)
     e = wrap_dim(end_dim, nd)

@@ -10,7 +10,7 @@ import pytest
 
 import ember
 from ember.ops import pointwise
-from tests.oracle import Const, Sliced, Transposed, check, check_raises, torch
+from tests.oracle import Const, Sliced, Transposed, check, check_raises, same_message, torch
 
 pytestmark = pytest.mark.skipif(torch is None, reason="PyTorch (the oracle) is not installed")
 
@@ -1016,3 +1016,75 @@ def test_signatures_keywords():
     assert ember.pow(x, exponent=2).tolist() == [0.25, 4.0]
     assert math.isclose(ember.polygamma(1, ember.tensor(1.0, dtype=ember.float64)).item(),
                         math.pi ** 2 / 6, rel_tol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------
+# audit regressions: properties, complex/bool dispatch errors, signed zeros, None arguments
+# ---------------------------------------------------------------------------------------------
+
+def test_real_imag_are_properties_with_setters():
+    z = arr(3, 4).astype(np.complex64) + 1j * arr(3, 4).astype(np.complex64)
+    check(lambda lib, t: (t.real, t.imag), z)
+    check(lambda lib, t: t.real * 2 + t.imag * 3, z)
+    check(lambda lib, t: t.real, arr(3))  # a real tensor's .real is the tensor itself
+    check_raises(lambda lib, t: t.imag, arr(3))
+    for lib in (torch, ember):
+        t = lib.tensor([1 + 2j, 3 - 1j])
+        t.real = lib.tensor([5.0, 6.0])
+        t.imag = lib.tensor(7.0)
+        r = lib.ones(2)
+        r.real = lib.tensor([3.0, 4.0])
+        assert t.tolist() == [5 + 7j, 6 + 7j] and r.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_log1p_accurate_near_zero(dtype):
+    z = np.array([1e-6 + 1e-7j, 1e-3, -0.5 + 0.2j, 3 + 4j, -1, -1 + 1e-20j, -2, 1e-30j],
+                 dtype=dtype)
+    check(lambda lib, t: lib.log1p(t), Const(z), atol=0, rtol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_remainder_keeps_fmod_signed_zero(dtype):
+    a = np.array([-2.0, 2.0, -3.5, 3.5, 0.0, -0.0, np.inf, -np.inf, np.nan, 5.0], dtype=dtype)
+    b = np.array([2.0, -2.0, 2.0, -2.0, 3.0, -3.0, 3.0, 3.0, 3.0, np.inf], dtype=dtype)
+    for fn in (lambda lib, x, y: x % y, lambda lib, x, y: lib.remainder(x, 2.0),
+               lambda lib, x, y: lib.remainder(x, -2.0), lambda lib, x, y: 2.0 % y):
+        e = fn(ember, ember.tensor(a), ember.tensor(b)).numpy()
+        t = fn(torch, torch.tensor(a), torch.tensor(b)).numpy()
+        ok = ~np.isnan(t)  # the sign of a NaN means nothing
+        np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
+        check(fn, Const(a), Const(b))
+
+
+def test_floor_and_trunc_division_of_complex_raise():
+    z = np.array([1 + 1j, 2 - 1j], np.complex64)
+    for fn in (lambda lib, t: t // 2, lambda lib, t: lib.floor_divide(t, t),
+               lambda lib, t: lib.div(t, 2, rounding_mode="trunc"),
+               lambda lib, t: lib.div(t, t, rounding_mode="floor"),
+               lambda lib, t: lib.tensor([1, 2]) // t):
+        same_message(fn, Const(z))
+
+
+def test_clamp_of_bool_raises_like_pytorch():
+    b = np.array([True, False])
+    for fn in (lambda lib, t: t.clamp(True), lambda lib, t: t.clamp(max=True),
+               lambda lib, t: t.clamp(False, True), lambda lib, t: lib.clamp_min(t, True),
+               lambda lib, t: t.clamp(t, t), lambda lib, t: t.clone().clamp_(True)):
+        same_message(fn, b)
+    # one-sided tensor bounds and promoting bounds work on bool, as in PyTorch
+    check(lambda lib, t: t.clamp(t), b)
+    check(lambda lib, t: t.clamp(max=t), b)
+    check(lambda lib, t: t.clamp(1), b)
+    check(lambda lib, t: t.clamp(1.5), b)
+
+
+def test_nan_to_num_none_and_type_errors():
+    x = np.array([np.nan, np.inf, -np.inf, 1.0], np.float32)
+    check(lambda lib, t: lib.nan_to_num(t, None), x)
+    check(lambda lib, t: lib.nan_to_num(t, None, None, None), x)
+    check(lambda lib, t: lib.nan_to_num(t, nan=None, posinf=1), x)
+    check(lambda lib, t: lib.nan_to_num(t, 1, posinf=2, neginf=True), x)
+    for fn in (lambda lib, t: lib.nan_to_num(t, "x"), lambda lib, t: lib.nan_to_num(t, posinf="a"),
+               lambda lib, t: lib.nan_to_num(t, neginf=(1,))):
+        check_raises(fn, x, match="must be float")
