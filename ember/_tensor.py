@@ -589,6 +589,8 @@ class Tensor:
             dtype = _dtype_from_legacy_name(dtype)
         elif isinstance(dtype, type):
             # FloatTensor & co. carry their dtype; Tensor itself means the default dtype
+            if getattr(dtype, "_legacy_cuda", False):
+                return self.to("cuda", dtype._legacy_dtype)
             dtype = getattr(dtype, "_legacy_dtype", _dtype.get_default_dtype())
         return self.to(dtype)
 
@@ -747,6 +749,27 @@ def _dtype_from_legacy_name(name: str) -> _dtype.dtype:
 def is_tensor(obj) -> bool:
     """``torch.is_tensor``."""
     return isinstance(obj, Tensor)
+
+
+def is_storage(obj) -> bool:
+    """``torch.is_storage``: ember has no storage objects, so always False."""
+    return False
+
+
+def numel(input) -> int:
+    """``torch.numel``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.numel()
+
+
+def is_nonzero(input) -> bool:
+    """``torch.is_nonzero``: ``bool`` of a one-element tensor, with PyTorch's errors."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_nonzero(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return bool(input)
 
 
 # Exposed for ops: lookup of ember dtypes by NumPy dtype.
