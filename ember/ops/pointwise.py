@@ -134,6 +134,9 @@ def _binary(cls, x, y, fname: str, floating: bool = False, extra=()):
     elif isinstance(s, bool):
         ok = not floating or _is_float_np(npd)
     elif isinstance(s, int):
+        if not -(1 << 63) <= s < 1 << 64:  # PyTorch reads Python ints as int64 or uint64
+            raise OverflowError("int too big to convert" if s > 0 else
+                                "can't convert negative int to unsigned")
         ok = npd.kind != "b" and (not floating or _is_float_np(npd))
         if ok and npd.kind in "iu":
             info = np.iinfo(npd)
@@ -280,7 +283,7 @@ def _is_bool(v) -> bool:
 def _check_bool_sub(x, y) -> None:
     """PyTorch refuses subtraction with a bool operand (tensor or number)."""
     xb, yb = _is_bool(x), _is_bool(y)
-    if xb and yb and isinstance(x, Tensor) and isinstance(y, Tensor):
+    if xb and yb:  # (a Python bool counts as a bool tensor, as PyTorch wraps it)
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if xb or yb:
@@ -2464,7 +2467,7 @@ def _as_operand(v, npd, like) -> object:
     """A Python number becomes a 0-d array of ``npd`` on ``like``'s device; tensors are cast."""
     if isinstance(v, Tensor):
         return cast(v, npd)
-    return array_module(like).asarray(v, dtype=npd)
+    return array_module(like).asarray(_check_int_bound(v, np.dtype(npd)), dtype=npd)
 
 
 class Where(Op, name="WhereBackward0"):

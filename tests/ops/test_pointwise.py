@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -1088,3 +1089,54 @@ def test_nan_to_num_none_and_type_errors():
     for fn in (lambda lib, t: lib.nan_to_num(t, "x"), lambda lib, t: lib.nan_to_num(t, posinf="a"),
                lambda lib, t: lib.nan_to_num(t, neginf=(1,))):
         check_raises(fn, x, match="must be float")
+
+
+@pytest.mark.parametrize("value", [2 ** 63, 2 ** 64, -2 ** 63 - 1, 2 ** 64 - 1, 2 ** 65, -2 ** 64])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "float32"])
+def test_python_int_operand_range(value, dtype):
+    """Python ints must fit int64/uint64 (PyTorch's OverflowError); inside that they wrap."""
+    x = np.ones(2, dtype=dtype)
+    if -2 ** 63 <= value < 2 ** 64:
+        check(lambda lib, t: t + value, Const(x), grad=False)
+    else:
+        same_message(lambda lib, t: t + value, Const(x))
+
+
+@pytest.mark.parametrize("other", [300, -1, 256, -129, 2 ** 40, 2.5, 1e10])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32"])
+def test_where_python_int_overflow(other, dtype):
+    """Out-of-range int scalars raise PyTorch's overflow error (unsigned types wrap -max..-1)."""
+    cond, x = np.array([True, False]), np.ones(2, dtype=dtype)
+    try:
+        torch.where(torch.tensor(cond), torch.tensor(x), other)
+    except RuntimeError:
+        same_message(lambda lib, c, t: lib.where(c, t, other), cond, Const(x))
+        same_message(lambda lib, c, t: lib.where(c, other, t), cond, Const(x))
+    else:
+        check(lambda lib, c, t: lib.where(c, t, other), cond, Const(x), grad=False)
+
+
+def test_complex_to_real_cast_warns_like_pytorch():
+    z = np.array([1 + 2j, 2j, 0j], np.complex64)
+    for target in ("float32", "int64", "uint8"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check(lambda lib, t, d=target: t.to(getattr(lib, d)), Const(z), grad=False)
+        # (PyTorch warns once per process, so only ember's warning is counted)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            ember.tensor(z).to(getattr(ember, target))
+        assert [(m.category, str(m.message)) for m in w] == \
+            [(UserWarning, "Casting complex values to real discards the imaginary part")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(lambda lib, t: t.bool(), Const(z), grad=False)  # a nonzero test: no warning
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, b: b - True, lambda lib, b: True - b, lambda lib, b: lib.sub(b, True),
+    lambda lib, b: b.clone().sub_(True), lambda lib, b: b - 1, lambda lib, b: 1 - b,
+    lambda lib, b: b.float() - True,
+])
+def test_bool_subtraction_messages(fn):
+    same_message(fn, np.array([True, False]))
