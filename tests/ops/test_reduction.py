@@ -992,3 +992,54 @@ def test_complex_extremes_raise_like_pytorch(fn):
 def test_argmax_of_bool_raises(fn):
     msg_e, msg_t = check_raises(fn, np.array([True, False]))
     assert msg_e == msg_t
+
+
+# ---------------------------------------------------------------------------------------------
+# audit regressions: out= dtype rules
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["sum", "prod", "cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype", ["int8", "float64", "int64", "float16", "bool"])
+def test_out_dtype_is_the_computation_dtype(name, dtype):
+    """sum/prod/cumsum/cumprod compute in ``out``'s dtype when no ``dtype`` is given."""
+    x = _rand(3, 4) * 3
+
+    def fn(lib, t):
+        o = lib.empty(0, dtype=getattr(lib, dtype))
+        r = getattr(lib, name)(t, 0, out=o)
+        assert r is o
+        return o
+
+    if name.startswith("cum") and dtype == "bool":
+        msg_e, msg_t = check_raises(fn, Const(x))
+        assert msg_e == msg_t
+    else:
+        check(fn, Const(x), grad=False)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.argmax(t, 0, out=lib.empty(4, dtype=lib.int32)),
+    lambda lib, t: lib.argmin(t, out=lib.empty((), dtype=lib.float32)),
+    lambda lib, t: lib.max(t, 0, out=(lib.empty(4), lib.empty(4, dtype=lib.int32))),
+    lambda lib, t: lib.sort(t, out=(lib.empty(0, dtype=lib.float64),
+                                    lib.empty(0, dtype=lib.int64))),
+    lambda lib, t: lib.topk(t, 1, out=(lib.empty(0, dtype=lib.float16),
+                                       lib.empty(0, dtype=lib.int64))),
+    lambda lib, t: lib.aminmax(t, out=(lib.empty(0, dtype=lib.float64), lib.empty(0))),
+    lambda lib, t: lib.all(t, 0, out=lib.empty(4, dtype=lib.int8)),
+    lambda lib, t: lib.any(t, out=lib.empty((), dtype=lib.float32)),
+])
+def test_out_dtype_errors(fn):
+    msg_e, msg_t = check_raises(fn, Const(_rand(3, 4)))
+    assert msg_e == msg_t
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.argmax(t, 0, out=lib.empty(0, dtype=lib.int64)),
+    lambda lib, t: lib.argmin(t, 1, keepdim=True, out=lib.empty(0, dtype=lib.int64)),
+    lambda lib, t: lib.softmax(t, 0, out=lib.empty(0)),
+    lambda lib, t: lib.log_softmax(t, -1, out=lib.empty(3, 4)),
+    lambda lib, t: lib.any(t, 0, out=lib.empty(0, dtype=lib.bool)),
+])
+def test_out_accepted(fn):
+    check(fn, Const(_rand(3, 4)), grad=False)
