@@ -185,6 +185,19 @@ def _inplace_binary(ufunc, fn, self: Tensor, other, fname: str, **kw) -> Tensor:
     is needed; otherwise out of place, then written back with autograd rebasing."""
     check_inplace(self)
     td = self._data
+    if ufunc is np.subtract and td.dtype == np.bool_:
+        ufunc = None  # sub() raises PyTorch's bool error (NumPy's own would escape)
+    if fname.startswith("bitwise_") and (isinstance(other, Tensor) or _scalar(other) is not None):
+        # PyTorch checks the output's shape and dtype before the kernel's dtype support
+        if isinstance(other, Tensor) and other._data.shape != td.shape:
+            shape = _util.broadcast_shapes_or_raise(td.shape, other._data.shape)
+            if tuple(shape) != td.shape:
+                raise RuntimeError(f"output with shape {list(td.shape)} doesn't match the "
+                                   f"broadcast shape {list(shape)}")
+        rdt = result_type(self, other)
+        if not _util.can_cast(rdt, self.dtype):
+            raise RuntimeError(f"result type {_util.dtype_name(rdt)} can't be cast to the "
+                               f"desired output type {_util.dtype_name(self.dtype)}")
     if ufunc is not None and not kw:
         grad = _state.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))
         if not grad:

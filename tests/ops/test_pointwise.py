@@ -1140,3 +1140,14 @@ def test_complex_to_real_cast_warns_like_pytorch():
 ])
 def test_bool_subtraction_messages(fn):
     same_message(fn, np.array([True, False]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: t.clone().sub_(t), lambda lib, t: t.clone().__isub__(t),
+    lambda lib, t: t.float().bitwise_and_(lib.ones(2, 3)),
+    lambda lib, t: t.long().bitwise_or_(lib.tensor([2.0, 3.0, 1.0])),
+    lambda lib, t: t.long().bitwise_xor_(2.5), lambda lib, t: t.long().__iand__(2.5),
+])
+def test_inplace_check_order(fn):
+    """Errors of in-place ops come from PyTorch's checks, in PyTorch's order (never NumPy's)."""
+    same_message(fn, np.array([True, False, True]))
