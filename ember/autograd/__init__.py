@@ -54,6 +54,11 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool):
         else:
             if not isinstance(g, Tensor):
                 g = _util.full_like_tensor(out, g)
+            if g.device != out.device:
+                if g._data.ndim or not g.is_cpu:  # (a 0-d CPU gradient is moved, as in PyTorch)
+                    raise RuntimeError(f"invalid gradient at index {i} - expected device "
+                                       f"{out.device} but got {g.device}")
+                g = g.to(out.device)
             if g._data.shape != out._data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output"

@@ -1852,6 +1852,7 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
             return _wrap(xp.zeros(minlength, dtype=_INT64))
         return _wrap(xp.bincount(a, minlength=minlength).astype(_INT64, copy=False))
     _check_tensor(weights, "bincount", "weights", 2)
+    _util.check_same_device(input, weights)
     wa = weights._data
     if wa.ndim != 1 or wa.shape[0] != a.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
@@ -1940,6 +1941,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     seq = sorted_sequence._data
     xp = array_module(seq)
     if isinstance(input, Tensor):
+        _util.check_same_device(sorted_sequence, input)
         vals = input._data
         scalar = False
     else:
@@ -1956,6 +1958,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
                            f"and input value tensor {list(vals.shape)}")
     if sorter is not None:
         _check_tensor(sorter, "searchsorted", "sorter")
+        _util.check_same_device(sorted_sequence, sorter)
         if sorter._data.shape != seq.shape:
             raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same "
                                f"size, but got boundary tensor {list(seq.shape)}and got sorter "
