@@ -354,6 +354,7 @@ class SoftMarginLoss(_PointwiseLoss, name="SoftMarginLossBackward0"):
 
 def _same_size_broadcast(input: Tensor, target: Tensor):
     """PyTorch broadcasts input and target of the regression losses (after its warning)."""
+    _util.check_same_device(input, target)
     if input.shape == target.shape:
         return input, target
     return _shape.broadcast_tensors(input, target)
