@@ -243,6 +243,36 @@ def test_tensor_lr_every_optimizer(case, lr_dtype):
     assert str(eopt.param_groups[0]["lr"].dtype) == f"torch.{lr_dtype}"
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,kw", [("Adam", {}), ("Adam", {"amsgrad": True}),
+                                     ("AdamW", {"weight_decay": 0.1})])
+def test_tensor_betas(name, kw, dtype):
+    tp, ep = make_params(torch, weights(2)), make_params(ember, weights(2))
+    opts = []
+    for lib, ps in ((torch, tp), (ember, ep)):
+        dt = getattr(lib, dtype)
+        betas = (lib.tensor(0.8, dtype=dt), lib.tensor([0.99], dtype=dt))  # 1-element: squeezed
+        opts.append(getattr(lib.optim, name)(ps, lr=lib.tensor(0.01, dtype=dt), betas=betas,
+                                             **kw))
+    topt, eopt = opts
+    tm, em = MLP(torch, tp), MLP(ember, ep)
+    for _ in range(20):
+        topt.step(tm.closure(topt))
+        eopt.step(em.closure(eopt))
+        if dtype == "float64":
+            for e, t in zip(values(ep), values(tp)):
+                np.testing.assert_allclose(e, t, rtol=1e-8, atol=0)
+        else:
+            # PyTorch raises a float32 0-d tensor to the step with its own vectorised pow, which
+            # rounds differently from powf in the last bit: agreement to float32 rounding
+            assert_params_close(ep, tp, rtol=1e-6, atol=0)
+    assert eopt.param_groups[0]["betas"][1].dim() == 0
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+            getattr(lib.optim, name)(make_params(lib, weights(0)),
+                                     betas=(0.9, lib.tensor(0.99)))
+
+
 def test_version_counter_and_no_graph():
     p = ember.tensor([1.0, 2.0], requires_grad=True)
     v0 = p._version
