@@ -233,6 +233,24 @@ def test_fashion_mnist_debian_fallback(tmp_path, monkeypatch):
         datasets.FashionMNIST(root, train=False)
 
 
+DEBIAN_FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(DEBIAN_FASHION,
+                                                    "t10k-labels-idx1-ubyte.gz")),
+                    reason="Debian's dataset-fashion-mnist package is not installed")
+def test_fashion_mnist_finds_debian_package(tmp_path):
+    # an empty root: both splits come from the package's files, nothing is written to root
+    train = datasets.FashionMNIST(tmp_path, train=True, download=True)
+    test = datasets.FashionMNIST(tmp_path, train=False)
+    assert len(train) == 60000 and len(test) == 10000
+    assert train.targets[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert test.targets[:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    img, target = test[0]
+    assert img.size == (28, 28) and target == 9
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_mnist_download_from_local_server(tmp_path, http_root, monkeypatch):
     served, url = http_root
     (served / "mirror").mkdir()
