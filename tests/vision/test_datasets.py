@@ -513,6 +513,26 @@ def test_svhn_mat(tmp_path, monkeypatch, compress):
         datasets.SVHN(tmp_path, split="val")
 
 
+def test_svhn_download_from_local_server(tmp_path, http_root, monkeypatch):
+    served, url = http_root
+    X = RNG.integers(0, 256, (32, 32, 3, 2), dtype=np.uint8)
+    _write_mat(served / "extra_32x32.mat",
+               [_mat_matrix("X", X, 9, 2), _mat_matrix("y", np.array([[4], [10]], np.uint8),
+                                                        6, 2)], True)
+    blob = (served / "extra_32x32.mat").read_bytes()
+    split = dict(datasets.SVHN.split_list)
+    split["extra"] = [url + "extra_32x32.mat", "extra_32x32.mat", md5(blob)]
+    monkeypatch.setattr(datasets.SVHN, "split_list", split)
+    ds = datasets.SVHN(tmp_path / "svhn", split="extra", download=True)
+    assert ds.labels.tolist() == [4, 0] and (tmp_path / "svhn" / "extra_32x32.mat").is_file()
+    np.testing.assert_array_equal(np.asarray(ds[1][0]), X[:, :, :, 1])
+    # a wrong checksum: the download is refused and removed
+    split["extra"] = [url + "extra_32x32.mat", "extra_32x32.mat", "0" * 32]
+    with pytest.raises(RuntimeError, match="corrupted: .*extra_32x32.mat"):
+        datasets.SVHN(tmp_path / "other", split="extra", download=True)
+    assert not (tmp_path / "other" / "extra_32x32.mat").exists()
+
+
 def _png(path, color, size=(5, 4), mode="RGB"):
     Image.new(mode, size, color).save(path)
 
