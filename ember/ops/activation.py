@@ -739,9 +739,6 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     applies per channel (dim 1 of ``input``), as in PyTorch."""
     x = _check(input, "prelu")
     w = _check(weight, "prelu", "weight", 2)
-    if w._data.ndim > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
-                           f"ndim = {w._data.ndim}")
     if x.dtype is not w.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
                            f"{_legacy_scalar_name(x.dtype)} and {_legacy_scalar_name(w.dtype)}")
@@ -752,13 +749,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     n = w._data.size
     nd = x._data.ndim
     if n != 1:
+        if nd == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
         channels = x._data.shape[1] if nd >= 2 else 1
         if n != channels:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        bshape = (1, n) + (1,) * (nd - 2)
-    else:
-        bshape = ()
+    if w._data.ndim > 1:  # checked after the channels, as PyTorch does
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w._data.ndim}")
+    bshape = (1, n) + (1,) * (nd - 2) if n != 1 else ()
     return PreluKernel.apply(x, w, bshape)
 
 
