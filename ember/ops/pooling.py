@@ -23,7 +23,9 @@ from .indexing import index_add_at
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
            "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "lp_pool1d",
            "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
@@ -136,6 +138,14 @@ class ScatterPlanes(Op, name="MaxPool2DWithIndicesBackward0"):
     @staticmethod
     def backward(ctx, gg):
         return GatherPlanes.apply(gg, ctx.indices)
+
+
+class MaxUnpool2d(ScatterPlanes, name="MaxUnpool2DBackward0"):
+    pass
+
+
+class MaxUnpool3d(ScatterPlanes, name="MaxUnpool3DBackward0"):
+    pass
 
 
 class GatherPlanes(Op, name="GatherPlanesBackward0"):
@@ -317,17 +327,23 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool1d_with_indices``: values and indices whatever
+    ``return_indices`` says (as PyTorch)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool2d_with_indices``: values and indices whatever
+    ``return_indices`` says (as PyTorch)."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool3d_with_indices``: values and indices whatever
+    ``return_indices`` says (as PyTorch)."""
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -605,14 +621,29 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(1, input, output_size, return_indices, "adaptive_max_pool1d")
 
 
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool1d_with_indices``: values and indices."""
+    return _adaptive_max(1, input, output_size, True, "adaptive_max_pool1d")
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """``torch.nn.functional.adaptive_max_pool2d``."""
     return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
 
 
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool2d_with_indices``: values and indices."""
+    return _adaptive_max(2, input, output_size, True, "adaptive_max_pool2d")
+
+
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """``torch.nn.functional.adaptive_max_pool3d``."""
     return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool3d_with_indices``: values and indices."""
+    return _adaptive_max(3, input, output_size, True, "adaptive_max_pool3d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,7 +723,8 @@ def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size, f
     if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= plane):
         raise RuntimeError(f"Found an invalid max index: {int(ia.max())} (output volumes are of "
                            f"size {'x'.join(map(str, osz))})")
-    y = ScatterPlanes.apply(x, ia, osz, False)
+    # overlapping windows repeat an index: PyTorch writes (the same maximum) once, not a sum
+    y = (MaxUnpool3d if nd == 3 else MaxUnpool2d).apply(x, ia, osz, True)
     return _unbatch(y, batched)
 
 
