@@ -277,3 +277,18 @@ def test_fold_unfold_modules():
         check_layer("Unfold", args, kw, [shape])
     check_layer("Fold", ((4, 5), 2), {}, [(2, 12, 12)])
     check_layer("Fold", ((5, 6), (2, 3)), {"stride": (1, 2), "padding": 1}, [(12, 18)])
+
+
+@needs_torch
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_with_indices_functions(nd):
+    """F.max_pool*_with_indices and F.adaptive_max_pool*_with_indices return both tensors,
+    whatever return_indices says."""
+    from tests.oracle import check
+
+    x = rand(2, 3, *(7, 6, 5)[:nd])
+    for ri in (False, True):
+        for name, arg in ((f"max_pool{nd}d_with_indices", 2),
+                          (f"adaptive_max_pool{nd}d_with_indices", 3)):
+            check(lambda lib, a, name=name, arg=arg, ri=ri: getattr(lib.nn.functional, name)(
+                a, arg, return_indices=ri), x)

@@ -543,6 +543,31 @@ def test_dtype_conversion_keeps_parameter_identity():
     assert m.cpu() is m and m.share_memory() is m
 
 
+def test_to_memory_format_converts_4d_and_5d_tensors():
+    """Module.to(memory_format=) restrides 4-D (channels_last) and 5-D (channels_last_3d)
+    parameters and buffers, leaves other ranks alone, and keeps outputs unchanged."""
+    x = rand(2, 3, 6, 5)
+    strides, outs, state = [], [], None
+    for lib in (torch, ember):
+        m = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3), lib.nn.BatchNorm2d(4), lib.nn.Flatten(),
+                              lib.nn.Linear(48, 2))
+        if state is None:
+            state = {k: v.numpy() for k, v in m.state_dict().items()}
+        else:
+            m.load_state_dict({k: ember.tensor(v) for k, v in state.items()})
+        w = m[0].weight
+        assert m.to(memory_format=lib.channels_last) is m and m[0].weight is w
+        strides.append([p.stride() for p in m.parameters()])
+        outs.append(to_numpy(m(lib.tensor(x).to(memory_format=lib.channels_last))))
+        m.to(lib.float64, memory_format=lib.contiguous_format)
+        strides.append([p.stride() for p in m.parameters()] + [str(w.dtype)])
+        c3 = lib.nn.Conv3d(1, 2, 2).to(memory_format=lib.channels_last_3d)
+        strides.append(c3.weight.stride())
+    assert strides[:3] == strides[3:]
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-5)
+    same_message(lambda lib: lib.nn.Conv3d(1, 2, 2).to(memory_format=lib.channels_last))
+
+
 def test_apply_visits_children_first():
     def run(lib):
         order = []
