@@ -758,6 +758,36 @@ def test_full_backward_hooks_match_torch(y_grad, modify):
             np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6, err_msg=k)
 
 
+def test_full_backward_hooks_get_none_for_outputs_without_grad():
+    """A tuple output whose second element needs no gradient reaches the pre-hook and the hook
+    as None in grad_output; an input that is a tensor not requiring grad gets a zero gradient."""
+    def run(lib):
+        class Two(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 2)
+
+            def forward(self, a, b, scale=1.0):
+                return self.lin(a) * scale, (b * 2).sum()
+
+        lib.manual_seed(0)
+        m = Two()
+        with lib.no_grad():
+            m.lin.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, -1.0]]))
+        seen = []
+        m.register_full_backward_pre_hook(lambda mod, go: seen.append(
+            [None if g is None else to_numpy(g).tolist() for g in go]))
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append(
+            ([None if g is None else to_numpy(g).tolist() for g in gi],
+             [None if g is None else to_numpy(g).tolist() for g in go])))
+        a = lib.ones(1, 2, requires_grad=True)
+        y, _ = m(a, lib.ones(3), scale=2.0)
+        y.sum().backward()
+        return seen, to_numpy(a.grad).tolist()
+
+    assert run(ember) == run(torch)
+
+
 def test_full_backward_hook_no_input_requires_grad():
     got = []
     m = ember.nn.Linear(2, 2)
