@@ -94,7 +94,7 @@ def _run(cls, x: Tensor, inplace: bool, name: str, *params) -> Tensor:
     """Apply activation op ``cls``; in place: PyTorch's checks first, then write back."""
     if inplace:
         check_inplace(x)
-        return _inplace(x, cls.apply(x, *params), name)
+        return _inplace(x, _INPLACE_NODE.get(cls, cls).apply(x, *params), name)
     return cls.apply(x, *params)
 
 
@@ -783,6 +783,12 @@ class RreluWithNoise(Op, name="RreluWithNoiseBackward0"):
         return LeakyRelu._df_t(g, x, ctx.slope)
 
 
+# PyTorch's in-place forms of these record a second node kind (``LeakyReluBackward1``, ...):
+# the same gradient, computed from the result because the input was overwritten
+_INPLACE_NODE = {cls: type(cls.__name__, (cls,), {}, name=cls.__name__[:-1] + "1")
+                 for cls in (Threshold, LeakyRelu, Elu, Celu, RreluWithNoise)}
+
+
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """``F.rrelu``: in training, negative inputs are scaled by a slope drawn uniformly from
@@ -807,8 +813,10 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
             u *= work(upper - lower)
             u += work(lower)
             noise = _arr(xp.where(a <= 0, u, work(1)).astype(npd, copy=False))
-    r = RreluWithNoise.apply(x, noise, (lower + upper) / 2)
-    return _inplace(x, r, "rrelu_") if inplace else r
+    if inplace:
+        return _inplace(x, _INPLACE_NODE[RreluWithNoise].apply(x, noise, (lower + upper) / 2),
+                        "rrelu_")
+    return RreluWithNoise.apply(x, noise, (lower + upper) / 2)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
