@@ -342,11 +342,11 @@ def ravel(input) -> Tensor:
 def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """``torch.flatten``: returns the input itself when nothing changes (like PyTorch)."""
     nd = input._data.ndim
+    s = wrap_dim(start_dim, nd)  # a 0-d tensor takes dims -1 and 0, as PyTorch's does
+    e = wrap_dim(end_dim, nd)
     if nd == 0:
         wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)  # only 0 and -1 are valid dims of a 0-d
         return reshape(input, (1,))
-    s = wrap_dim(start_dim, nd)
-    e = wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
