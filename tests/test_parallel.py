@@ -1,0 +1,78 @@
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+from ember import _parallel
+
+
+def test_num_threads_round_trip_and_errors():
+    torch = pytest.importorskip("torch")
+    n = ember.get_num_threads()
+    assert n >= 1
+    try:
+        ember.set_num_threads(1)
+        assert ember.get_num_threads() == 1
+    finally:
+        ember.set_num_threads(n)
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError):
+            lib.set_num_threads(0)
+
+
+def test_split_covers_range():
+    for n in range(0, 20):
+        for parts in range(1, 5):
+            blocks = _parallel.split(n, parts)
+            assert [i for s, e in blocks for i in range(s, e)] == list(range(n))
+            sizes = [e - s for s, e in blocks]
+            assert max(sizes, default=0) - min(sizes, default=0) <= 1
+
+
+def test_parallel_for_runs_every_block_and_raises_worker_errors():
+    seen = []
+    lock = threading.Lock()
+
+    def fn(s, e):
+        with lock:
+            seen.extend(range(s, e))
+
+    _parallel.parallel_for(fn, 101)
+    assert sorted(seen) == list(range(101))
+
+    def bad(s, e):
+        if s > 0 or ember.get_num_threads() == 1:
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        _parallel.parallel_for(bad, 10)
+
+
+def test_workspace_reuses_and_grows():
+    ws = _parallel.workspace(np)
+    a = ws.get("t", (4, 5), np.float32)
+    b = ws.get("t", (2, 3), np.float64)
+    assert a.shape == (4, 5) and b.shape == (2, 3) and b.dtype == np.float64
+    assert np.shares_memory(a, b)
+    c = ws.get("t", (1000,), np.float32)
+    assert c.shape == (1000,)
+
+
+def test_one_thread_gives_same_conv():
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((6, 3, 9, 9)).astype(np.float32), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    outs = []
+    n = ember.get_num_threads()
+    for threads in (n, 1):
+        ember.set_num_threads(threads)
+        try:
+            y = ember.nn.functional.conv2d(x, w, padding=1)
+            y.square().sum().backward()
+            outs.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+            x.grad = w.grad = None
+        finally:
+            ember.set_num_threads(n)
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
