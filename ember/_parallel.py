@@ -2,10 +2,11 @@
 
 NumPy's elementwise kernels are single-threaded but release the GIL, so large array work split
 into row blocks runs on several cores from a small pool of Python threads. BLAS (OpenBLAS in
-NumPy's wheels) has its own threads; ``blas_threads(1)`` makes the GEMMs issued from those pool
-threads single-threaded (each core gets whole blocks), and ``small_gemm`` keeps small products
-off BLAS's thread pool, where waking and joining threads costs more than the product (a
-64x784 @ 784x128 GEMM: 0.17 ms on one thread, 0.3-1.4 ms on two when the other core is busy).
+NumPy's wheels) has its own threads; ``blas_threads(1)`` makes the GEMMs issued from the pool
+threads single-threaded (each core gets whole blocks), and ``matmul`` threads large products
+itself and keeps small ones off BLAS's threads, where waking and joining them costs more than
+the product (a 64x784 @ 784x128 GEMM: 0.17 ms on one thread, 0.3-1.4 ms on two when the other
+core is busy).
 
 ``torch.get_num_threads``/``set_num_threads`` set the number of threads both use. The BLAS
 control finds OpenBLAS's ``*_set_num_threads`` in the loaded libraries through ctypes; with
@@ -129,22 +130,47 @@ def blas_threads(n: int):
                 _set_blas(_num_threads)
 
 
-# below this many multiply-adds a GEMM runs on one BLAS thread (measured: see module docstring)
-SMALL_GEMM = 1 << 24
+# Below this many multiply-adds OpenBLAS runs a GEMM on one thread by itself.
+_BLAS_SERIAL = 1 << 18
+# Below this many multiply-adds a GEMM is not worth splitting over threads (~0.1 ms of work).
+SMALL_GEMM = 1 << 23
 
 
-def gemm_threads(m: int, n: int, k: int) -> int:
-    return 1 if m * n * k < SMALL_GEMM else _num_threads
+def matmul(a, b):
+    """``a @ b`` for NumPy arrays, threaded by ember rather than by BLAS.
 
+    OpenBLAS's own threads spin-wait for each other; when the cores are shared (other
+    processes, or ember's own pool) a two-thread GEMM can take 10-70x longer than on one thread
+    (measured: 100x9216 @ 9216x128 took 603 ms on two OpenBLAS threads and 8.9 ms on one, under
+    load). So a large 2-D product is cut into row (or column) blocks computed by single-threaded
+    BLAS calls on the pool, whose threads sleep instead of spinning; a small one runs on one
+    BLAS thread. Other operands (N-D, mixed dtypes, non-NumPy) go to ``@`` unchanged.
+    """
+    if _blas_setter is None or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype \
+            or a.dtype.kind not in "fc" or type(a) is not type(b):
+        return a @ b
+    m, k = a.shape
+    n = b.shape[1]
+    work = m * n * k
+    if work < _BLAS_SERIAL:
+        return a @ b
+    if work < SMALL_GEMM or _num_threads == 1 or _blas_depth:
+        with blas_threads(1):
+            return a @ b
+    import numpy as np
 
-@contextlib.contextmanager
-def small_gemm(m: int, n: int, k: int):
-    """Run the GEMMs in the block on one BLAS thread when (m, n, k) is small."""
-    if _blas_setter is None or _num_threads == 1 or m * n * k >= SMALL_GEMM or _blas_depth:
-        yield
-        return
-    with blas_threads(1):
-        yield
+    if type(a) is not np.ndarray:
+        return a @ b
+    out = np.empty((m, n), dtype=a.dtype)
+    if m >= n:
+        def part(s, e):
+            np.matmul(a[s:e], b, out=out[s:e])
+        parallel_for(part, m, min_items=8)
+    else:
+        def part(s, e):
+            np.matmul(a, b[:, s:e], out=out[:, s:e])
+        parallel_for(part, n, min_items=8)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,8 +206,9 @@ def parallel_for(fn, n: int, min_items: int = 1, blas_single: bool = True) -> No
     thread, each at least ``min_items`` rows); serial when one thread would do. With
     ``blas_single`` the GEMMs inside run single-threaded (the blocks are the parallelism)."""
     t = min(_num_threads, n // max(1, min_items))
-    if t <= 1 or threading.current_thread().name.startswith("ember-intraop"):
-        fn(0, n)
+    if t <= 1 or _blas_depth and threading.current_thread().name.startswith("ember-intraop"):
+        with blas_threads(1) if blas_single else contextlib.nullcontext():
+            fn(0, n)
         return
     blocks = split(n, t)
     ctx = blas_threads(1) if blas_single else contextlib.nullcontext()
