@@ -98,11 +98,10 @@ WORKLOADS = [
 ]
 
 _MEM_CHILD = r"""
-import os, resource, sys, json
+import os, sys, json
 sys.path.insert(0, {here!r})
 lib = __import__({lib!r})
-if {lib!r} == "torch":
-    lib.set_num_threads(os.cpu_count() or 1)
+lib.set_num_threads(os.cpu_count() or 1)
 import models
 step = models.cnn_step(lib)
 def rss():
@@ -111,7 +110,10 @@ def rss():
 before = rss()
 for _ in range({steps}):
     step()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM: this process image's own high-water mark (ru_maxrss would include the parent's, as
+# it survives fork and exec)
+with open("/proc/self/status") as f:
+    peak = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmHWM:"))
 print(json.dumps({{"before": before, "peak": peak}}))
 """
 
@@ -129,15 +131,18 @@ def peak_memory(lib: str, steps: int = 4) -> float:
 def memory_result() -> Result:
     e = peak_memory("ember")
     t = peak_memory("torch")
-    return Result("peak memory of the CNN train step (MB)", e / 1e6, t / 1e6, e / t, 1, 1.3)
+    return Result("peak memory of the CNN train step", e / 1e6, t / 1e6, e / t, 1, 1.3,
+                  extra={"unit": "MB"})
 
 
-def run_all(rounds: int, only: str | None = None) -> list:
+def run_all(rounds: int, only: str | None = None, threads: int | None = None) -> list:
     import torch
 
     import ember
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    threads = threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    ember.set_num_threads(threads)
     res = []
     for name, make, make_torch, kw, target in WORKLOADS:
         if only and only.lower() not in name.lower():
@@ -154,7 +159,7 @@ def run_all(rounds: int, only: str | None = None) -> list:
 
 
 def _fmt(r: dict) -> tuple[str, str]:
-    if r["name"].startswith("peak memory"):
+    if r["extra"].get("unit") == "MB":
         return f"{r['ember_s']:.0f} MB", f"{r['torch_s']:.0f} MB"
     out = []
     for s in (r["ember_s"], r["torch_s"]):
@@ -205,6 +210,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="5 rounds per workload instead of 15")
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--only", default=None, help="run the workloads whose name contains this")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both libraries (default: all cores)")
     p.add_argument("--json", default=os.path.join(HERE, "results", "run.json"),
                    help="where to write the JSON record")
     p.add_argument("--update-readme", action="store_true",
@@ -218,7 +225,7 @@ def main(argv=None):
     else:
         rounds = args.rounds or (5 if args.quick else 15)
         t0 = time.perf_counter()
-        res = run_all(rounds, args.only)
+        res = run_all(rounds, args.only, args.threads)
         print_table(res, f"ember vs PyTorch, CPU ({time.perf_counter() - t0:.0f} s)")
         write_json(res, args.json, "run")
         with open(args.json) as f:
