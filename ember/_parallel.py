@@ -272,3 +272,27 @@ def workspace(xp):
     import numpy as np
 
     return _ws if xp is np else _Fresh(xp)
+
+
+# Elementwise work is split over threads from this many elements on (~0.5 MB of float32): below
+# it, waking a pool thread costs more than the pass.
+PAR_ELEMENTS = 1 << 17
+
+
+def flat_blocks(fn, *arrays) -> bool:
+    """Run ``fn(*flat_slices)`` over contiguous blocks of equally sized C-contiguous NumPy
+    ``arrays`` on the pool. Returns False (doing nothing) when the arrays do not qualify, so the
+    caller runs its single-pass version."""
+    import numpy as np
+
+    a0 = arrays[0]
+    n = a0.size
+    if n < PAR_ELEMENTS or _num_threads == 1:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.size != n or not a.flags.c_contiguous:
+            return False
+    flats = [a.reshape(-1) for a in arrays]
+    parallel_for(lambda s, e: fn(*(f[s:e] for f in flats)), n, min_items=PAR_ELEMENTS // 2,
+                 blas_single=False)
+    return True

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor, _c_name, as_array
 from ..autograd.function import Op
@@ -1265,11 +1265,30 @@ def frac(input, *, out=None) -> Tensor:
     return _ret(Frac.apply(x), out, "frac")
 
 
+def _relu_blk(a, r):
+    np.maximum(a, a.dtype.type(0), out=r)
+
+
+def _relu_grad_blk(g, r, out):
+    # PyTorch's threshold_backward: zero where the output is <= 0 (NaN passes through); the
+    # multiply by the mask is exact unless g holds inf/NaN, which falls back to a select
+    m = ~(r <= 0)
+    np.multiply(g, m, out=out)
+    if not np.isfinite(out).all():
+        np.copyto(out, np.where(m, g, out.dtype.type(0)))
+
+
 class Relu(Op, name="ReluBackward0"):
     @staticmethod
     def forward(ctx, a):
         xp = array_module(a)
-        r = _arr(xp.maximum(a, a.dtype.type(0)))
+        r = None
+        if xp is np and a.dtype.kind == "f":
+            r = np.empty_like(a, order="C")
+            if not _parallel.flat_blocks(_relu_blk, a, r):
+                r = None
+        if r is None:
+            r = _arr(xp.maximum(a, a.dtype.type(0)))
         if ctx._edges:
             ctx.save_for_backward(r)
         return r
@@ -1277,8 +1296,15 @@ class Relu(Op, name="ReluBackward0"):
     @staticmethod
     def backward(ctx, g):
         (r,) = ctx.saved_tensors
-        # PyTorch's threshold_backward: zero where the output is <= 0 (NaN passes through)
-        return _where_const(~(r._data <= 0), g)
+        ga, ra = g._data, r._data
+        if not _state.enabled and type(ga) is np.ndarray and ga.dtype == ra.dtype \
+                and ga.dtype.kind == "f" and ga.shape == ra.shape:
+            # no graph of the backward is being recorded: one fused pass over blocks
+            out = np.empty_like(ra)
+            if not _parallel.flat_blocks(_relu_grad_blk, ga, ra, out):
+                _relu_grad_blk(ga, ra, out)
+            return Tensor._make(out)
+        return _where_const(~(ra <= 0), g)
 
 
 def relu(input) -> Tensor:
