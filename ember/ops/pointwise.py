@@ -334,9 +334,24 @@ class Mul(Op, name="MulBackward0"):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         e = ctx._edges
+        if not _state.enabled and type(g._data) is _ndarray:
+            # no graph of the backward is recorded: multiply the arrays (the engine reduces
+            # broadcasting), skipping a differentiable op per gradient
+            gd = g._data
+            ga = Tensor._make(_arr(gd * _conj_value(b))) if e[0] else None
+            gb = Tensor._make(_arr(gd * _conj_value(a))) if e[1] else None
+            return ga, gb
         ga = g * _conj(b) if e[0] else None
         gb = g * _conj(a) if e[1] else None
         return ga, gb
+
+
+def _conj_value(v):
+    """Array or number of a saved operand, conjugated when complex."""
+    if isinstance(v, Tensor):
+        v = v._data
+        return v.conj() if v.dtype.kind == "c" else v
+    return v.conjugate() if isinstance(v, complex) else v
 
 
 def _conj(v):
@@ -2950,9 +2965,13 @@ def equal(input, other) -> bool:
 _OPERAND_TYPES = (Tensor, numbers.Number, np.generic, np.ndarray)
 
 
+# the common operand types, checked by exact type before the (slower) ABC isinstance
+_FAST_OPERANDS = frozenset({Tensor, float, int, bool})
+
+
 def _op_or_notimpl(fn):
     def op(self, other):
-        if not isinstance(other, _OPERAND_TYPES):
+        if type(other) not in _FAST_OPERANDS and not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return fn(self, other)
 
@@ -2961,7 +2980,7 @@ def _op_or_notimpl(fn):
 
 def _rop(fn):
     def op(self, other):
-        if not isinstance(other, _OPERAND_TYPES):
+        if type(other) not in _FAST_OPERANDS and not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return fn(other, self)
 
