@@ -72,8 +72,9 @@ def _compute_dtype(a):
 
 # Images per block: the im2col columns of one block take about this many bytes, so a block's
 # columns are still in cache when the GEMM reads them and the workspace stays small (measured on
-# the seeds' CNN conv2, 100x32x26x26 -> 64: 1 MB blocks beat whole-batch columns by ~1.4x).
-_BLOCK_BYTES = 1 << 20
+# the seeds' CNN conv2, 100x32x26x26 -> 64: 1-2 MB blocks beat whole-batch columns by ~1.4x;
+# below 2 images per block the weight-gradient GEMM, K = positions, loses ~20%).
+_BLOCK_BYTES = 2 << 20
 
 
 def _block_rows(n: int, per_image: int, itemsize: int, xp) -> int:
