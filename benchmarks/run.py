@@ -101,7 +101,8 @@ _MEM_CHILD = r"""
 import os, sys, json
 sys.path.insert(0, {here!r})
 lib = __import__({lib!r})
-lib.set_num_threads(os.cpu_count() or 1)
+if hasattr(lib, "set_num_threads"):
+    lib.set_num_threads(os.cpu_count() or 1)
 import models
 step = models.cnn_step(lib)
 def rss():
@@ -121,7 +122,9 @@ print(json.dumps({{"before": before, "peak": peak}}))
 def peak_memory(lib: str, steps: int = 4) -> float:
     """Rise of the peak resident set (bytes) over the state before the first CNN step."""
     code = _MEM_CHILD.format(here=HERE, lib=lib, steps=steps)
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # (an ember on PYTHONPATH wins over this checkout's, so older versions can be measured)
+    path = [p for p in (os.environ.get("PYTHONPATH"), ROOT) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout
     rec = json.loads(out.strip().splitlines()[-1])
@@ -142,7 +145,8 @@ def run_all(rounds: int, only: str | None = None, threads: int | None = None) ->
 
     threads = threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
-    ember.set_num_threads(threads)
+    if hasattr(ember, "set_num_threads"):  # (absent in ember before the CPU-speed work)
+        ember.set_num_threads(threads)
     res = []
     for name, make, make_torch, kw, target in WORKLOADS:
         if only and only.lower() not in name.lower():
