@@ -180,7 +180,10 @@ def scatter_offsets(g, best, in_size, k, s, p, d, ceil_mode):
     out, padded = _pool_geometry(in_size, k, s, p, d, ceil_mode)
     has_pad = padded != tuple(in_size)
     unique = all(s[i] >= d[i] * (k[i] - 1) + 1 for i in range(len(k)))
-    gx = xp.empty((n * c,) + tuple(in_size), dtype=g.dtype)
+    # (allocated in its final shape: the engine hands an array with no base to .grad as is,
+    # while a reshaped view would be copied)
+    out_arr = xp.empty((n, c) + tuple(in_size), dtype=g.dtype)
+    gx = out_arr.reshape((n * c,) + tuple(in_size))
     gxpad = xp.empty((n * c,) + padded, dtype=g.dtype) if has_pad else gx
     g2 = g.reshape((n * c,) + out)
     b2 = best.reshape((n * c,) + out)
@@ -216,7 +219,7 @@ def scatter_offsets(g, best, in_size, k, s, p, d, ceil_mode):
         _parallel.parallel_for(run, n * c, min_items=_min_planes(plane, g.itemsize))
     else:
         run(0, n * c)
-    return gx.reshape((n, c) + tuple(in_size))
+    return out_arr
 
 
 def gather_offsets(x, best, k, s, p, d, ceil_mode):
