@@ -99,6 +99,9 @@ def machine_info() -> dict:
 
     info = {"python": sys.version.split()[0], "numpy": numpy.__version__,
             "platform": platform.platform(), "cpus": os.cpu_count()}
+    if hasattr(os, "getloadavg"):
+        # other processes on the machine skew both sides, PyTorch's spinning threads most
+        info["load_average"] = round(os.getloadavg()[0], 2)
     try:
         import torch
 

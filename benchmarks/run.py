@@ -175,9 +175,11 @@ def _fmt(r: dict) -> tuple[str, str]:
 
 def readme_table(rec: dict) -> str:
     m = rec["machine"]
+    load = f", load average {m['load_average']}" if "load_average" in m else ""
     lines = [README_BEGIN, "",
              f"Measured {rec['time'][:10]} by `python benchmarks/run.py` on {m['cpus']} CPU "
-             f"cores (Python {m['python']}, NumPy {m['numpy']}, PyTorch {m.get('torch', '-')}): "
+             f"cores{load} (Python {m['python']}, NumPy {m['numpy']}, PyTorch "
+             f"{m.get('torch', '-')}, {rec.get('threads', m['cpus'])} threads each): "
              "median of paired ember/PyTorch ratios, interleaved in one process; ratio <= 1.0 "
              "means ember is as fast (for memory: uses no more). Where the time goes, and what "
              "was done about it: [benchmarks/README.md](benchmarks/README.md).", "",
@@ -236,6 +238,9 @@ def main(argv=None):
         write_json(res, args.json, "run")
         with open(args.json) as f:
             rec = json.load(f)
+        rec["threads"] = args.threads or os.cpu_count()
+        with open(args.json, "w") as f:
+            json.dump(rec, f, indent=2)
     if args.update_readme:
         rec.setdefault("machine", machine_info())
         update_readme(rec)
