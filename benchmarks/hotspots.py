@@ -59,13 +59,14 @@ def profile(name: str, steps: int, top: int, threads: int, markdown: bool) -> No
     st = pstats.Stats(prof)
     total = sum(v[2] for v in st.stats.values())
     rows = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-    print(f"{run.WORKLOADS[NAMES[name]][0]}: {per * 1e3:.2f} ms per call without the profiler "
+    print(f"{run.WORKLOADS[NAMES[name]][0]}: {per * 1e3:.3f} ms per call without the profiler "
           f"({threads} thread{'s' if threads > 1 else ''}); own time of the top functions "
           "under cProfile:")
+    unit, scale = ("ms", 1e3) if per >= 1e-3 else ("µs", 1e6)
     if markdown:
-        print("\n| function | calls/step | own ms/step | share |\n|---|---:|---:|---:|")
+        print(f"\n| function | calls/step | own {unit}/step | share |\n|---|---:|---:|---:|")
     for key, (_, ncalls, tottime, _, _) in rows:
-        cells = (_where(key), f"{ncalls / steps:g}", f"{tottime / steps * 1e3:.2f}",
+        cells = (_where(key), f"{ncalls / steps:g}", f"{tottime / steps * scale:.2f}",
                  f"{tottime / total:.0%}")
         if markdown:
             print(f"| `{cells[0]}` | {cells[1]} | {cells[2]} | {cells[3]} |")
