@@ -173,13 +173,17 @@ def _fmt(r: dict) -> tuple[str, str]:
     return out[0], out[1]
 
 
+def _threads(n) -> str:
+    return f"{n} thread" + ("" if n == 1 else "s")
+
+
 def readme_table(rec: dict) -> str:
     m = rec["machine"]
     load = f", load average {m['load_average']}" if "load_average" in m else ""
     lines = [README_BEGIN, "",
              f"Measured {rec['time'][:10]} by `python benchmarks/run.py` on {m['cpus']} CPU "
              f"cores{load} (Python {m['python']}, NumPy {m['numpy']}, PyTorch "
-             f"{m.get('torch', '-')}, {rec.get('threads', m['cpus'])} threads each): "
+             f"{m.get('torch', '-')}, {_threads(rec.get('threads', m['cpus']))} each): "
              "median of paired ember/PyTorch ratios, interleaved in one process; ratio <= 1.0 "
              "means ember is as fast (for memory: uses no more). Where the time goes, and what "
              "was done about it: [benchmarks/README.md](benchmarks/README.md).", "",
