@@ -41,7 +41,7 @@ def set_num_threads(n: int) -> None:
     global _num_threads, _pool
     n = int(n)
     if n <= 0:
-        raise RuntimeError(f"set_num_threads expects a positive integer, but got {n}")
+        raise RuntimeError("set_num_threads expects a positive integer")
     with _pool_lock:
         _num_threads = n
         if _pool is not None:
@@ -50,11 +50,12 @@ def set_num_threads(n: int) -> None:
     _set_blas(n)
 
 
-_interop = 1
+_interop = _num_threads
 
 
 def get_num_interop_threads() -> int:
-    """``torch.get_num_interop_threads`` (ember runs ops on the calling thread)."""
+    """``torch.get_num_interop_threads`` (recorded only: ember runs ops on the calling
+    thread)."""
     return _interop
 
 
@@ -62,7 +63,7 @@ def set_num_interop_threads(n: int) -> None:
     """``torch.set_num_interop_threads``: recorded; ember has no inter-op pool."""
     global _interop
     if int(n) <= 0:
-        raise RuntimeError(f"Expected positive number of threads, got {n}")
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
     _interop = int(n)
 
 
@@ -104,11 +105,6 @@ def _set_blas(n: int) -> None:
     if _blas_setter is not None and _blas_current[0] != n:
         _blas_setter(n)
         _blas_current[0] = n
-
-
-def blas_controllable() -> bool:
-    """True when ember can set the BLAS library's thread count."""
-    return _blas_setter is not None
 
 
 @contextlib.contextmanager

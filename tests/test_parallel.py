@@ -16,9 +16,13 @@ def test_num_threads_round_trip_and_errors():
         assert ember.get_num_threads() == 1
     finally:
         ember.set_num_threads(n)
-    for lib in (ember, torch):
-        with pytest.raises(RuntimeError):
-            lib.set_num_threads(0)
+    for name in ("set_num_threads", "set_num_interop_threads"):
+        msgs = []
+        for lib in (ember, torch):
+            with pytest.raises(RuntimeError) as info:
+                getattr(lib, name)(0)
+            msgs.append(str(info.value))
+        assert msgs[0] == msgs[1]
 
 
 def test_split_covers_range():
