@@ -142,12 +142,14 @@ def matmul(a, b):
     BLAS calls on the pool, whose threads sleep instead of spinning; a small one runs on one
     BLAS thread. Other operands (N-D, mixed dtypes, non-NumPy) go to ``@`` unchanged.
     """
-    if _blas_setter is None or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype \
-            or a.dtype.kind not in "fc" or type(a) is not type(b):
+    import numpy as np
+
+    if _blas_setter is None or type(a) is not np.ndarray or type(b) is not np.ndarray \
+            or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind not in "fc":
         return a @ b
     m, k = a.shape
     n = b.shape[1]
-    if k == 1 and type(a) is type(b) and m * n > 1:
+    if k == 1 and m * n > 1:
         # an outer product: NumPy's GEMM with K=1 takes ~4x the broadcast multiply (217 vs
         # 58 us for 128x1 @ 1x784), and one product per element is the same number
         return a * b
@@ -157,10 +159,6 @@ def matmul(a, b):
     if work < SMALL_GEMM or _num_threads == 1 or _blas_depth:
         with blas_threads(1):
             return a @ b
-    import numpy as np
-
-    if type(a) is not np.ndarray:
-        return a @ b
     out = np.empty((m, n), dtype=a.dtype)
     if m >= n:
         def part(s, e):

@@ -80,3 +80,20 @@ def test_one_thread_gives_same_conv():
             ember.set_num_threads(n)
     for a, b in zip(*outs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (64, 1, 50), (700, 300, 60), (40, 300, 900),
+                                   (1, 784, 128)])
+def test_matmul_blocks_match_numpy(shape, monkeypatch):
+    # large products are split into row/column blocks on the pool, K=1 ones are outer
+    # products, small ones go to BLAS whole: all give NumPy's result
+    monkeypatch.setattr(_parallel, "SMALL_GEMM", 1 << 14)
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64, np.complex64):
+        a = (rng.standard_normal((m, k)) + (1j if dt == np.complex64 else 0)).astype(dt)
+        b = rng.standard_normal((k, n)).astype(dt)
+        for aa, bb in ((a, b), (np.asfortranarray(a), b[:, ::-1])):
+            got = _parallel.matmul(aa, bb)
+            assert got.dtype == np.result_type(aa, bb) and got.shape == (m, n)
+            np.testing.assert_allclose(got, aa @ bb, rtol=2e-5, atol=1e-4)
