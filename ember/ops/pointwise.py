@@ -1298,7 +1298,7 @@ class Relu(Op, name="ReluBackward0"):
     def forward(ctx, a):
         xp = array_module(a)
         r = None
-        if xp is np and a.dtype.kind == "f":
+        if xp is np and a.size >= _parallel.PAR_ELEMENTS and a.dtype.kind == "f":
             r = np.empty_like(a, order="C")
             if not _parallel.flat_blocks(_relu_blk, a, r):
                 r = None
@@ -1316,7 +1316,8 @@ class Relu(Op, name="ReluBackward0"):
                 and ga.dtype.kind == "f" and ga.shape == ra.shape:
             # no graph of the backward is being recorded: one fused pass over blocks
             out = np.empty_like(ra)
-            if not _parallel.flat_blocks(_relu_grad_blk, ga, ra, out):
+            if ga.size < _parallel.PAR_ELEMENTS or \
+                    not _parallel.flat_blocks(_relu_grad_blk, ga, ra, out):
                 _relu_grad_blk(ga, ra, out)
             return Tensor._make(out)
         return _where_const(~(ra <= 0), g)
