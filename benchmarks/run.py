@@ -169,7 +169,8 @@ def _fmt(r: dict) -> tuple[str, str]:
         return f"{r['ember_s']:.0f} MB", f"{r['torch_s']:.0f} MB"
     out = []
     for s in (r["ember_s"], r["torch_s"]):
-        out.append(f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms")
+        out.append(f"{s * 1e6:.1f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else
+                   f"{s:.3f} s")
     return out[0], out[1]
 
 
