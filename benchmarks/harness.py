@@ -86,7 +86,11 @@ def print_table(results, title: str) -> None:
     for r in results:
         tgt = f"{r.target:.2f}" if r.target is not None else ""
         flag = "" if r.ok is None else ("  ok" if r.ok else "  ABOVE")
-        print(f"{r.name:48s} {_fmt_time(r.ember_s)} {_fmt_time(r.torch_s)} "
+        if r.extra.get("unit") == "MB":
+            e, t = f"{r.ember_s:9.1f} MB", f"{r.torch_s:9.1f} MB"
+        else:
+            e, t = _fmt_time(r.ember_s), _fmt_time(r.torch_s)
+        print(f"{r.name:48s} {e} {t} "
               f"{r.ratio:7.2f} {tgt:>7s}{flag}")
 
 
@@ -95,6 +99,9 @@ def machine_info() -> dict:
 
     info = {"python": sys.version.split()[0], "numpy": numpy.__version__,
             "platform": platform.platform(), "cpus": os.cpu_count()}
+    if hasattr(os, "getloadavg"):
+        # other processes on the machine skew both sides, PyTorch's spinning threads most
+        info["load_average"] = round(os.getloadavg()[0], 2)
     try:
         import torch
 

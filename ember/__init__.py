@@ -11,6 +11,8 @@ import numpy as _np
 _np.seterr(all="ignore")
 
 from . import _backend, _dtype
+from ._parallel import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
+                        set_num_threads)
 from ._backend import Generator, device
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,

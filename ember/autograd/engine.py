@@ -202,7 +202,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, None)
-            if buf is None or all(b is None for b in buf):
+            # (no list.count(None): it would call Tensor.__eq__ on every gradient)
+            if buf is None or buf[0] is None and all(b is None for b in buf):
                 _skip(node, deps, ready, needed)
                 continue
             # Hooks registered on the tensors this node produced, then retain_grad.
@@ -242,7 +243,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if needed is not None and not any(k in needed for k in children[node]):
                 continue  # only here to have a non-leaf input's gradient captured
 
-            if node._materialize and None in buf:
+            # (identity tests: `None in buf` would call Tensor.__eq__ on each gradient)
+            if node._materialize and (buf[0] is None or len(buf) > 1 and
+                                      any(b is None for b in buf)):
                 buf = _materialize(node, buf)
             try:
                 grads = node._call(buf)

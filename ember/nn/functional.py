@@ -5,8 +5,11 @@ A plain module of functions; each follows the PyTorch function of the same name.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor, _c_name, _legacy_scalar_name, legacy_type_name
 from ..autograd.function import Op
+from ..autograd.grad_mode import state as _grad_state
 from ..ops import _util
 from ..ops import linalg as _linalg
 from ..ops import pointwise as _pointwise
@@ -51,6 +54,19 @@ class Addmm(Op, name="AddmmBackward0"):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         e = ctx._edges
+        ga = g._data
+        if not _grad_state.enabled and ga.dtype.kind == "f" and ga.ndim == 2:
+            # no graph of the backward is recorded: plain array products, and the bias
+            # gradient reduced here rather than by the engine's differentiable sum_to
+            gb = None
+            if e[0]:
+                gb = g
+                if e[0][2] == ga.shape[1:]:
+                    acc = np.float32 if ga.dtype.itemsize < 4 else None
+                    gb = Tensor._make(ga.sum(axis=0, dtype=acc).astype(ga.dtype, copy=False))
+            gx = Tensor._make(_linalg._mm(ga, w._data)) if e[1] else None
+            gw = Tensor._make(_linalg._mm(ga.T, x._data)) if e[2] else None
+            return gb, gx, gw
         gb = g if e[0] else None  # the engine sums it down to the bias' shape
         gx = gw = None
         if e[1]:

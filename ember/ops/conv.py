@@ -13,10 +13,11 @@ import itertools
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import state as _grad_state
 from . import _util
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -69,83 +70,191 @@ def _compute_dtype(a):
     return np.float32 if a.dtype in _HALF else a.dtype
 
 
-def conv_forward(x, w, stride, pads, dilation, groups):
-    """y[n, o, *p] = sum_{c, *k} w[o, c, *k] * xpad[n, g(o)*Cg + c, *(p*s + k*d)]."""
-    xp = array_module(x)
-    out_dt = x.dtype
-    cdt = _compute_dtype(x)
-    if cdt != x.dtype:
-        x, w = x.astype(cdt), w.astype(cdt)
-    n, c = x.shape[:2]
-    o = w.shape[0]
-    ksize = w.shape[2:]
-    xpad = _pad_spatial(xp, x, pads)
-    out_size = tuple((xpad.shape[2 + i] - dilation[i] * (ksize[i] - 1) - 1) // stride[i] + 1
-                     for i in range(len(ksize)))
-    length = _prod(out_size)
-    cg, og = c // groups, o // groups
-    kk = _prod(ksize)
-    cols = _windows(xp, xpad, ksize, stride, dilation, out_size).reshape(
-        n, groups, cg * kk, length)
-    wg = w.reshape(groups, og, cg * kk)
-    y = xp.matmul(wg, cols)  # (n, groups, og, length)
-    y = y.reshape((n, o) + out_size)
-    return y.astype(out_dt, copy=False)
+# Images per block: the im2col columns of one block take about this many bytes, so a block's
+# columns are still in cache when the GEMM reads them and the workspace stays small (measured on
+# the seeds' CNN conv2, 100x32x26x26 -> 64: 1-2 MB blocks beat whole-batch columns by ~1.4x;
+# below 2 images per block the weight-gradient GEMM, K = positions, loses ~20%).
+_BLOCK_BYTES = 2 << 20
 
 
-def conv_input_grad(gy, w, in_size, stride, pads, dilation, groups):
-    """Gradient of conv_forward w.r.t. its input (= transposed convolution of gy by w)."""
-    xp = array_module(gy)
-    out_dt = gy.dtype
-    cdt = _compute_dtype(gy)
-    if cdt != gy.dtype:
-        gy, w = gy.astype(cdt), w.astype(cdt)
-    n, o = gy.shape[:2]
-    out_size = gy.shape[2:]
-    cg = w.shape[1]
-    c = cg * groups
-    og = o // groups
-    ksize = w.shape[2:]
-    kk = _prod(ksize)
-    length = _prod(out_size)
-    wg = w.reshape(groups, og, cg * kk)
-    cols = xp.matmul(wg.transpose(0, 2, 1), gy.reshape(n, groups, og, length))
-    cols = cols.reshape((n, c) + tuple(ksize) + tuple(out_size))
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_size, pads))
-    gx = xp.zeros((n, c) + padded, dtype=cdt)
+def _block_rows(n: int, per_image: int, itemsize: int, xp) -> int:
+    if xp is not np:
+        return n  # (CuPy: one launch per pass; its memory pool makes temporaries cheap)
+    return max(1, min(n, _BLOCK_BYTES // max(1, per_image * itemsize)))
+
+
+def _geometry(x_shape, w_shape, out_size, groups):
+    n, c = x_shape[:2]
+    o = w_shape[0]
+    ksize = tuple(w_shape[2:])
+    return n, c, o, ksize, c // groups, o // groups, _prod(ksize), _prod(out_size)
+
+
+def _im2col(xp, cols, win_t, groups, s, e):
+    """Copy the windows of images [s, e) into ``cols`` (groups, Cg*K, (e-s)*L): rows are
+    (channel, kernel offset), columns (image, output position), so one GEMM per group covers
+    the whole block."""
+    nd = (win_t.ndim - 2) // 2
+    blk = win_t[(slice(None),) * (1 + nd) + (slice(s, e),)]
+    xp.copyto(cols.reshape(blk.shape), blk)
+
+
+def _col2im(xp, gxpad, gcols, ksize, stride, dilation, out_size):
+    """gxpad[n, c, *(p*s + k*d)] += gcols[c, *k, n, *p] for every kernel offset k (in place)."""
     nd = len(ksize)
     for kidx in itertools.product(*(range(k) for k in ksize)):
         dst = tuple(slice(kidx[i] * dilation[i],
                           kidx[i] * dilation[i] + stride[i] * (out_size[i] - 1) + 1, stride[i])
                     for i in range(nd))
-        gx[(slice(None), slice(None)) + dst] += cols[(slice(None), slice(None)) + kidx]
-    crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_size, pads))
-    gx = gx[(slice(None), slice(None)) + crop]
-    if any(lo or hi for lo, hi in pads):
-        gx = xp.ascontiguousarray(gx)
-    return gx.astype(out_dt, copy=False)
+        v = gxpad[(slice(None), slice(None)) + dst]
+        src = gcols[(slice(None),) + kidx].swapaxes(0, 1)
+        xp.add(v, src, out=v)
 
 
-def conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups):
-    """Gradient of conv_forward w.r.t. its weight."""
+def conv_forward(x, w, stride, pads, dilation, groups, b=None):
+    """y[n, o, *p] = sum_{c, *k} w[o, c, *k] * xpad[n, g(o)*Cg + c, *(p*s + k*d)] (+ b[o]).
+
+    Blocks of images go through im2col into a reused workspace laid out (channel x offset,
+    image x position), then one 2-D GEMM per group, whose (O, image, position) result is written
+    transposed into the output with the bias added in the same pass. Blocks run on the thread
+    pool with single-threaded BLAS.
+    """
     xp = array_module(x)
     out_dt = x.dtype
     cdt = _compute_dtype(x)
     if cdt != x.dtype:
-        x, gy = x.astype(cdt), gy.astype(cdt)
-    n, c = x.shape[:2]
-    o = gy.shape[1]
-    out_size = gy.shape[2:]
-    cg, og = c // groups, o // groups
-    kk = _prod(ksize)
-    length = _prod(out_size)
+        x, w = x.astype(cdt), w.astype(cdt)
+        b = None if b is None else b.astype(cdt)
+    ksize = w.shape[2:]
     xpad = _pad_spatial(xp, x, pads)
-    # the padded input may be larger than the windows reach (transposed conv output_padding)
-    cols = _windows(xp, xpad, ksize, stride, dilation, out_size).reshape(
-        n, groups, cg * kk, length)
-    g = gy.reshape(n, groups, og, length)
-    gw = xp.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)  # (groups, og, cg*kk)
-    return gw.reshape((o, cg) + tuple(ksize)).astype(out_dt, copy=False)
+    out_size = tuple((xpad.shape[2 + i] - dilation[i] * (ksize[i] - 1) - 1) // stride[i] + 1
+                     for i in range(len(ksize)))
+    n, c, o, ksize, cg, og, kk, length = _geometry(x.shape, w.shape, out_size, groups)
+    nd = len(ksize)
+    # (C, *k, N, *out): the im2col source, blocks taken along N
+    win_t = _windows(xp, xpad, ksize, stride, dilation, out_size).transpose(
+        (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
+    wg = w.reshape(groups, og, cg * kk)
+    y = xp.empty((n, o) + out_size, dtype=cdt)
+    y3 = y.reshape(n, o, length)
+    bias = None if b is None else b.astype(cdt, copy=False).reshape(o, 1)
+    rows = _block_rows(n, c * kk * length, x.itemsize, xp)
+
+    def run(n0, n1):
+        ws = _parallel.workspace(xp)
+        for s in range(n0, n1, rows):
+            e = min(n1, s + rows)
+            cols = ws.get("cols", (groups, cg * kk, (e - s) * length), cdt)
+            _im2col(xp, cols, win_t, groups, s, e)
+            prod = ws.get("prod", (groups, og, (e - s) * length), cdt)
+            xp.matmul(wg, cols, out=prod)
+            src = prod.reshape(o, e - s, length).swapaxes(0, 1)
+            if bias is None:
+                xp.copyto(y3[s:e], src)
+            else:
+                xp.add(src, bias, out=y3[s:e])
+
+    _run_blocks(xp, run, n, rows)
+    return y.astype(out_dt, copy=False)
+
+
+def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=True,
+                  in_size=None, w_shape=None):
+    """Input and weight gradients of conv_forward in one pass over blocks of images.
+
+    Per block the output gradient is transposed once to (O, image x position) and serves both
+    GEMMs: the weight gradient (accumulated per thread) and the column gradient, which col2im
+    adds into the block's input gradient in place. ``x`` may be None when only the input
+    gradient is wanted (``in_size`` then gives its spatial size), ``w`` when only the weight
+    gradient is (``w_shape`` then gives its shape).
+    """
+    xp = array_module(gy)
+    out_dt = gy.dtype
+    cdt = _compute_dtype(gy)
+    if cdt != gy.dtype:
+        gy = gy.astype(cdt)
+        w = None if w is None else w.astype(cdt)
+        x = None if x is None else x.astype(cdt)
+    w_shape = tuple(w.shape) if w is not None else tuple(w_shape)
+    out_size = tuple(gy.shape[2:])
+    ksize = w_shape[2:]
+    nd = len(ksize)
+    in_size = tuple(x.shape[2:]) if in_size is None else tuple(in_size)
+    n = gy.shape[0]
+    c = w_shape[1] * groups
+    _, _, o, _, cg, og, kk, length = _geometry((n, c), w_shape, out_size, groups)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_size, pads))
+    has_pad = padded != in_size
+    wgt = None if w is None else w.reshape(groups, og, cg * kk).transpose(0, 2, 1)
+    gy3 = gy.reshape(n, o, length)
+    gx = gxpad = win_t = None
+    if need_x:
+        gx = xp.empty((n, c) + in_size, dtype=cdt)
+        gxpad = xp.zeros((n, c) + padded, dtype=cdt) if has_pad else gx
+    if need_w:
+        xpad = _pad_spatial(xp, x, pads)
+        win_t = _windows(xp, xpad, ksize, stride, dilation, out_size).transpose(
+            (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
+    rows = _block_rows(n, c * kk * length, gy.itemsize, xp)
+    partial = []
+
+    def run(n0, n1):
+        ws = _parallel.workspace(xp)
+        gw = None
+        if need_x and not has_pad:
+            gx[n0:n1] = 0
+        for s in range(n0, n1, rows):
+            e = min(n1, s + rows)
+            m = (e - s) * length
+            gyt = ws.get("gyt", (o, e - s, length), cdt)
+            xp.copyto(gyt, gy3[s:e].swapaxes(0, 1))
+            gyt = gyt.reshape(groups, og, m)
+            if need_w:
+                cols = ws.get("cols", (groups, cg * kk, m), cdt)
+                _im2col(xp, cols, win_t, groups, s, e)
+                part = xp.matmul(gyt, cols.transpose(0, 2, 1))
+                gw = part if gw is None else xp.add(gw, part, out=gw)
+            if need_x:
+                gcols = ws.get("gcols", (groups, cg * kk, m), cdt)
+                xp.matmul(wgt, gyt, out=gcols)
+                _col2im(xp, gxpad[s:e], gcols.reshape((c,) + ksize + (e - s,) + out_size),
+                        ksize, stride, dilation, out_size)
+        if gw is not None:
+            partial.append(gw)
+
+    _run_blocks(xp, run, n, rows)
+    gw = None
+    if need_w:
+        gw = partial[0]
+        for p in partial[1:]:
+            gw = gw + p
+        gw = gw.reshape((o, cg) + ksize).astype(out_dt, copy=False)
+    if need_x:
+        if has_pad:
+            crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_size, pads))
+            xp.copyto(gx, gxpad[(slice(None), slice(None)) + crop])
+        gx = gx.astype(out_dt, copy=False)
+    return gx, gw
+
+
+def conv_input_grad(gy, w, in_size, stride, pads, dilation, groups):
+    """Gradient of conv_forward w.r.t. its input (= transposed convolution of gy by w)."""
+    return conv_backward(None, w, gy, stride, pads, dilation, groups, need_w=False,
+                         in_size=in_size)[0]
+
+
+def conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups):
+    """Gradient of conv_forward w.r.t. its weight."""
+    w_shape = (gy.shape[1], x.shape[1] // groups) + tuple(ksize)
+    return conv_backward(x, None, gy, stride, pads, dilation, groups, need_x=False,
+                         w_shape=w_shape)[1]
+
+
+def _run_blocks(xp, run, n, rows):
+    if xp is np:
+        _parallel.parallel_for(run, n, min_items=rows)
+    else:
+        run(0, n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,20 +278,29 @@ class Convolution(Op, name="ConvolutionBackward0"):
         if e:
             ctx.save_for_backward(x if e[1] else None, w if e[0] else None)
             ctx.in_size = x.shape[2:]
-            ctx.ksize = w.shape[2:]
+            ctx.w_shape = w.shape
             ctx.args = (stride, pads, dilation, groups)
-        y = conv_forward(x, w, stride, pads, dilation, groups)
-        return y if b is None else _add_bias(y, b.astype(y.dtype, copy=False))
+        return conv_forward(x, w, stride, pads, dilation, groups, b)
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         e = ctx._edges
         stride, pads, dilation, groups = ctx.args
+        gb = _bias_grad(g) if len(e) > 2 and e[2] else None
+        if not _grad_state.enabled:
+            # no graph of this backward is wanted (no create_graph): both gradients in one pass
+            # sharing the transposed output gradient; otherwise the differentiable ops below
+            gx, gw = conv_backward(None if x is None else x._data,
+                                   None if w is None else w._data, g._data, stride, pads,
+                                   dilation, groups, need_x=bool(e[0]), need_w=bool(e[1]),
+                                   in_size=ctx.in_size, w_shape=ctx.w_shape)
+            return (None if gx is None else Tensor._make(gx),
+                    None if gw is None else Tensor._make(gw), gb)
         gx = ConvTranspose.apply(g, w, ctx.in_size, stride, pads, dilation, groups) \
             if e[0] else None
-        gw = ConvWeight.apply(x, g, ctx.ksize, stride, pads, dilation, groups) if e[1] else None
-        gb = _bias_grad(g) if len(e) > 2 and e[2] else None
+        gw = ConvWeight.apply(x, g, ctx.w_shape[2:], stride, pads, dilation, groups) \
+            if e[1] else None
         return gx, gw, gb
 
 

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
@@ -72,7 +72,7 @@ def _mm(a, b):
     if a.dtype in _HALF:
         xp = array_module(a)
         return xp.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
-    return a @ b
+    return _parallel.matmul(a, b)
 
 
 def _mT(t: Tensor) -> Tensor:

@@ -615,6 +615,11 @@ class CrossEntropy(Op, name="NllLossBackward0"):
     @staticmethod
     def forward(ctx, x, t, w, ignore, red, ls):
         xp = array_module(x)
+        if xp is np and x.ndim == 2 and w is None and ls == 0 and red != "none" \
+                and x.dtype in _FAST_CE and x.shape[0]:
+            r = _ce_fast_forward(ctx, x, t, ignore, red)
+            if r is not None:
+                return r
         cd = 0 if x.ndim == 1 else 1
         C = x.shape[cd]
         tc, valid = _targets(xp, t, ignore, C)
@@ -653,6 +658,14 @@ class CrossEntropy(Op, name="NllLossBackward0"):
         # the hidden output's template (kept for materializing grads, which this op turns off)
         # would otherwise keep the log-probabilities alive after backward
         ctx._out_meta = None
+        if ctx.__dict__.get("fast") and g is not None and g_logp is None \
+                and not _state.enabled:
+            # (softmax - one_hot) * g / n in two array passes
+            p = np.exp(logp._data)
+            scale = g._data / ctx.total
+            p *= scale
+            p.reshape(-1)[ctx.idx] -= scale
+            return Tensor._make(p)
         cd, C, ls = ctx.cd, ctx.C, ctx.ls
         la = logp._data
         xp = array_module(la)
@@ -703,6 +716,39 @@ class CrossEntropy(Op, name="NllLossBackward0"):
             gl = g_logp - _pw.exp(logp) * _red.sum(g_logp, cd, keepdim=True)
             gx = gl if gx is None else gx + gl
         return gx
+
+
+_FAST_CE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
+
+
+def _ce_fast_forward(ctx, x, t, ignore, red):
+    """Cross entropy of (N, C) logits with every target a valid class, no weights and no label
+    smoothing (the usual training case): the same math as the general path with ~10 NumPy
+    calls instead of ~30 (measured 80 -> 30 us for 64x10). None when a target is out of range
+    or ignored (the general path then checks and raises as PyTorch does)."""
+    n, C = x.shape
+    tf = t.reshape(-1)
+    if tf.dtype != _INT64:
+        tf = tf.astype(_INT64)
+    lo, hi = int(tf.min()), int(tf.max())
+    if lo < 0 or hi >= C or lo <= ignore <= hi:
+        return None
+    z = x - x.max(axis=1, keepdims=True)
+    lse = np.exp(z).sum(axis=1, keepdims=True)
+    z -= np.log(lse, out=lse)
+    idx = np.arange(0, n * C, C, dtype=_INT64)
+    idx += tf
+    picked = z.reshape(-1)[idx].sum()
+    total = n if red == "mean" else 1
+    ctx.fast, ctx.idx, ctx.total = True, idx, total
+    # what the general backward reads (create_graph)
+    ctx.red, ctx.ls, ctx.cd, ctx.C, ctx.w = red, 0.0, 1, C, None
+    ctx.valid = np.ones(n, dtype=bool)
+    ctx.wt = ctx.valid.astype(x.dtype)
+    ctx.set_materialize_grads(False)
+    if ctx._edges:
+        ctx.save_for_backward(z)
+    return _arr(np.asarray(-picked / total, dtype=x.dtype)), z
 
 
 class CrossEntropy2d(CrossEntropy, name="NllLoss2DBackward0"):

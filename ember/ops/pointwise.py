@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor, _c_name, as_array
 from ..autograd.function import Op
@@ -350,9 +350,24 @@ class Mul(Op, name="MulBackward0"):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         e = ctx._edges
+        if not _state.enabled and type(g._data) is _ndarray:
+            # no graph of the backward is recorded: multiply the arrays (the engine reduces
+            # broadcasting), skipping a differentiable op per gradient
+            gd = g._data
+            ga = Tensor._make(_arr(gd * _conj_value(b))) if e[0] else None
+            gb = Tensor._make(_arr(gd * _conj_value(a))) if e[1] else None
+            return ga, gb
         ga = g * _conj(b) if e[0] else None
         gb = g * _conj(a) if e[1] else None
         return ga, gb
+
+
+def _conj_value(v):
+    """Array or number of a saved operand, conjugated when complex."""
+    if isinstance(v, Tensor):
+        v = v._data
+        return v.conj() if v.dtype.kind == "c" else v
+    return v.conjugate() if isinstance(v, complex) else v
 
 
 def _conj(v):
@@ -1295,11 +1310,30 @@ def frac(input, *, out=None) -> Tensor:
     return _ret(Frac.apply(x), out, "frac")
 
 
+def _relu_blk(a, r):
+    np.maximum(a, a.dtype.type(0), out=r)
+
+
+def _relu_grad_blk(g, r, out):
+    # PyTorch's threshold_backward: zero where the output is <= 0 (NaN passes through); the
+    # multiply by the mask is exact unless g holds inf/NaN, which falls back to a select
+    m = ~(r <= 0)
+    np.multiply(g, m, out=out)
+    if not np.isfinite(out).all():
+        np.copyto(out, np.where(m, g, out.dtype.type(0)))
+
+
 class Relu(Op, name="ReluBackward0"):
     @staticmethod
     def forward(ctx, a):
         xp = array_module(a)
-        r = _arr(xp.maximum(a, a.dtype.type(0)))
+        r = None
+        if xp is np and a.size >= _parallel.PAR_ELEMENTS and a.dtype.kind == "f":
+            r = np.empty_like(a, order="C")
+            if not _parallel.flat_blocks(_relu_blk, a, r):
+                r = None
+        if r is None:
+            r = _arr(xp.maximum(a, a.dtype.type(0)))
         if ctx._edges:
             ctx.save_for_backward(r)
         return r
@@ -1307,8 +1341,16 @@ class Relu(Op, name="ReluBackward0"):
     @staticmethod
     def backward(ctx, g):
         (r,) = ctx.saved_tensors
-        # PyTorch's threshold_backward: zero where the output is <= 0 (NaN passes through)
-        return _where_const(~(r._data <= 0), g)
+        ga, ra = g._data, r._data
+        if not _state.enabled and type(ga) is np.ndarray and ga.dtype == ra.dtype \
+                and ga.dtype.kind == "f" and ga.shape == ra.shape:
+            # no graph of the backward is being recorded: one fused pass over blocks
+            out = np.empty_like(ra)
+            if ga.size < _parallel.PAR_ELEMENTS or \
+                    not _parallel.flat_blocks(_relu_grad_blk, ga, ra, out):
+                _relu_grad_blk(ga, ra, out)
+            return Tensor._make(out)
+        return _where_const(~(ra <= 0), g)
 
 
 def relu(input) -> Tensor:
@@ -2975,9 +3017,13 @@ def equal(input, other) -> bool:
 _OPERAND_TYPES = (Tensor, numbers.Number, np.generic, np.ndarray)
 
 
+# the common operand types, checked by exact type before the (slower) ABC isinstance
+_FAST_OPERANDS = frozenset({Tensor, float, int, bool})
+
+
 def _op_or_notimpl(fn):
     def op(self, other):
-        if not isinstance(other, _OPERAND_TYPES):
+        if type(other) not in _FAST_OPERANDS and not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return fn(self, other)
 
@@ -2986,7 +3032,7 @@ def _op_or_notimpl(fn):
 
 def _rop(fn):
     def op(self, other):
-        if not isinstance(other, _OPERAND_TYPES):
+        if type(other) not in _FAST_OPERANDS and not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return fn(other, self)
 

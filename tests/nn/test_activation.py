@@ -602,3 +602,18 @@ def test_torch_level_functions_and_tensor_methods():
     check(lambda lib, x: x.hardshrink(0.4), x)
     check(lambda lib, x, w: x.prelu(w), x, rand(4))
     check(lambda lib, x, w: lib.prelu(x, w), x, rand(4))
+
+
+def test_relu_large_threaded_path_like_torch():
+    # large float inputs go through the blocked, threaded relu kernels; NaN inputs, a zero
+    # band, and inf/NaN output gradients follow PyTorch's threshold_backward
+    from tests.oracle import check
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 70000)).astype(np.float32)
+    x[0, :5] = [np.nan, 0.0, -0.0, np.inf, -np.inf]
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    g[1, :3] = [np.inf, np.nan, -np.inf]
+    g[0, 5] = np.nan
+    check(lambda lib, x: lib.relu(x) * lib.tensor(g), x)
+    check(lambda lib, x: lib.nn.functional.relu(x.double()).sum(), x)

@@ -917,3 +917,27 @@ def test_saved_buffers_freed_after_backward():
     y.backward()
     np.testing.assert_allclose(to_numpy(x.grad), 2 * g1, rtol=1e-6)
     assert y.grad_fn._saved is None and y.grad_fn._out_meta is None
+
+
+def test_cross_entropy_fast_path_matches_torch_and_double_backward():
+    # (N, C) float logits with valid class targets take a shorter forward/backward; mean and
+    # sum, float32 and float64, and create_graph (the general backward) all match PyTorch
+    from tests.oracle import Const, check, rand
+
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 7, 33)
+    for red in ("mean", "sum"):
+        for dt in (np.float32, np.float64):
+            check(lambda lib, x, t, red=red: lib.nn.functional.cross_entropy(
+                x * 4, t, reduction=red),
+                  rand(33, 7, dtype=dt), Const(t))
+
+    def second(lib, x, t):
+        loss = lib.nn.functional.cross_entropy(x, t)
+        (gx,) = lib.autograd.grad(loss, (x,), create_graph=True)
+        return (gx * gx).sum()
+
+    check(second, rand(9, 5), Const(rng.integers(0, 5, 9)))
+    # an ignored or out-of-range target still goes through PyTorch's checks
+    check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, ignore_index=2),
+          rand(6, 4), Const(np.array([0, 2, 3, 1, 2, 0])))

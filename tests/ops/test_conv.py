@@ -106,3 +106,38 @@ def test_conv_errors():
                  rand(2, 4, 3, 3))
     check_raises(lambda lib, x, w: c2(lib)(x, w), rand(2, 3, 8, 8, dtype=np.float64),
                  rand(4, 3, 3, 3))
+
+
+# The kernels work on blocks of images (im2col into a per-thread workspace, one GEMM per
+# group, col2im in place) spread over the thread pool. Tiny blocks force many blocks, both
+# threads and workspace reuse across calls of different sizes; shapes are random with odd
+# sizes, strides, padding, dilation and groups.
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("block_bytes", [1, 1 << 20])
+def test_conv2d_blocked_random_shapes(seed, block_bytes, monkeypatch):
+    monkeypatch.setattr(ember.ops.conv, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(seed)
+    g = int(rng.choice([1, 1, 2, 3]))
+    c, o = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 4))
+    k = tuple(int(v) for v in rng.integers(1, 4, 2))
+    kw = {"stride": tuple(int(v) for v in rng.integers(1, 3, 2)),
+          "padding": tuple(int(v) for v in rng.integers(0, 3, 2)),
+          "dilation": tuple(int(v) for v in rng.integers(1, 3, 2)), "groups": g}
+    n = int(rng.integers(1, 6))
+    hw = tuple(int(v) for v in rng.integers(7, 12, 2))
+    check(lambda lib, x, w, b: F(lib).conv2d(x, w, b, **kw), rand(n, c, *hw, rng=rng),
+          rand(o, c // g, *k, rng=rng), rand(o, rng=rng), atol=1e-4, rtol=1e-4)
+    check(lambda lib, x, w: F(lib).conv_transpose2d(x, w, **kw), rand(n, c, *hw, rng=rng),
+          rand(c, o // g, *k, rng=rng), atol=1e-4, rtol=1e-4)
+
+
+def test_conv_double_backward_matches_torch_with_blocks(monkeypatch):
+    # create_graph takes the differentiable ops instead of the one-pass backward
+    monkeypatch.setattr(ember.ops.conv, "_BLOCK_BYTES", 1)
+
+    def fn(lib, x, w):
+        y = F(lib).conv2d(x, w, padding=1, stride=2)
+        gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        return gx.sum() + (gw * gw).sum()
+
+    check(fn, rand(3, 2, 7, 6), rand(4, 2, 3, 3), atol=1e-4, rtol=1e-4)

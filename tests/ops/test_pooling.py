@@ -88,3 +88,44 @@ def test_pool_errors():
     same_message(lambda lib, x: F(lib).max_pool2d(x, 2), rand(8, 8))
     same_message(lambda lib, x: F(lib).max_pool2d(x, 2, stride=0), rand(2, 3, 8, 8))
     same_message(lambda lib, x: F(lib).adaptive_avg_pool2d(x, 2), rand(2, 8))
+
+
+# Max pooling keeps, per window, the kernel offset of its first maximum, and its backward
+# scatters by offset over row blocks on the thread pool. Random geometries (odd sizes, strides,
+# padding, dilation, ceil_mode, 1-3 spatial dims) with many ties (values rounded to a few
+# levels, relu'd) and tiny thread blocks, against PyTorch: values, indices, gradients.
+@pytest.mark.parametrize("seed", range(12))
+def test_max_pool_random_geometry_with_ties(seed, monkeypatch):
+    monkeypatch.setattr(ember.ops.pooling, "_min_planes", lambda plane, itemsize: 1)
+    rng = np.random.default_rng(seed)
+    nd = int(rng.integers(1, 4))
+    k = tuple(int(v) for v in rng.integers(1, 4, nd))
+    d = tuple(int(v) for v in rng.integers(1, 3, nd))
+    s = tuple(int(v) for v in rng.integers(1, 4, nd))
+    p = tuple(int(rng.integers(0, k[i] // 2 + 1)) for i in range(nd))
+    size = tuple(int(v) for v in rng.integers(5, 10, nd))
+    x = np.maximum(np.round(rng.uniform(-1, 2, (3, 2) + size) * 2) / 2, 0).astype(np.float32)
+    fname = f"max_pool{nd}d"
+    kw = {"kernel_size": k, "stride": s, "padding": p, "dilation": d,
+          "ceil_mode": bool(rng.integers(0, 2))}
+    check(lambda lib, x: getattr(F(lib), fname)(x, return_indices=True, **kw), x)
+    check(lambda lib, x: getattr(F(lib), fname)(x, **kw), x)
+
+
+def test_max_pool_double_backward_like_torch():
+    def fn(lib, x):
+        y = F(lib).max_pool2d(x, 3, 2, 1)
+        (gx,) = lib.autograd.grad((y * y).sum(), (x,), create_graph=True)
+        return (gx * gx).sum()
+
+    check(fn, rand(2, 3, 7, 6))
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2}])
+def test_max_pool_non_finite_output_gradient_like_torch(kw):
+    # non-selected inputs get exactly 0 even where the output gradient is inf or NaN
+    g = np.ones((2, 3, 4, 4), dtype=np.float32) if kw["kernel_size"] == 2 else \
+        np.ones((2, 3, 3, 3), dtype=np.float32)
+    g[0, 0, 0, 0] = np.inf
+    g[1, 2, 1, 1] = np.nan
+    check(lambda lib, x: F(lib).max_pool2d(x, **kw) * lib.tensor(g), rand(2, 3, 8, 8))

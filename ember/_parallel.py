@@ -1,0 +1,296 @@
+"""CPU threading: ember's thread count, the BLAS library's thread count, and a thread pool.
+
+NumPy's elementwise kernels are single-threaded but release the GIL, so large array work split
+into row blocks runs on several cores from a small pool of Python threads. BLAS (OpenBLAS in
+NumPy's wheels) has its own threads; ``blas_threads(1)`` makes the GEMMs issued from the pool
+threads single-threaded (each core gets whole blocks), and ``matmul`` threads large products
+itself and keeps small ones off BLAS's threads, where waking and joining them costs more than
+the product (a 64x784 @ 784x128 GEMM: 0.17 ms on one thread, 0.3-1.4 ms on two when the other
+core is busy).
+
+``torch.get_num_threads``/``set_num_threads`` set the number of threads both use. The BLAS
+control finds OpenBLAS's ``*_set_num_threads`` in the loaded libraries through ctypes; with
+another BLAS (MKL, Accelerate) it does nothing and the portable single-threaded path runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import threading
+
+__all__ = ["get_num_threads", "set_num_threads", "get_num_interop_threads",
+           "set_num_interop_threads"]
+
+_num_threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                   else (os.cpu_count() or 1))
+_pool = None
+_pool_lock = threading.Lock()
+_blas_lock = threading.RLock()
+_blas_depth = 0  # nesting of blas_threads(1) regions (pool workers run inside one)
+
+
+def get_num_threads() -> int:
+    """``torch.get_num_threads``: threads used for intra-op parallelism."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """``torch.set_num_threads``: also sets the BLAS library's thread count."""
+    global _num_threads, _pool
+    n = int(n)
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    with _pool_lock:
+        _num_threads = n
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+            _pool = None
+    _set_blas(n)
+
+
+_interop = _num_threads
+
+
+def get_num_interop_threads() -> int:
+    """``torch.get_num_interop_threads`` (recorded only: ember runs ops on the calling
+    thread)."""
+    return _interop
+
+
+def set_num_interop_threads(n: int) -> None:
+    """``torch.set_num_interop_threads``: recorded; ember has no inter-op pool."""
+    global _interop
+    if int(n) <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    _interop = int(n)
+
+
+# ---------------------------------------------------------------------------------------------
+# BLAS thread control (OpenBLAS through ctypes)
+# ---------------------------------------------------------------------------------------------
+
+def _find_openblas_setter():
+    """``openblas_set_num_threads`` of the OpenBLAS NumPy has loaded, or None."""
+    try:
+        import numpy  # noqa: F401  (loads its BLAS)
+
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()
+                     and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                fn.restype = None
+                return fn
+    return None
+
+
+_blas_setter = _find_openblas_setter() if os.environ.get("EMBER_BLAS_CONTROL", "1") != "0" \
+    else None
+_blas_current = [None]
+
+
+def _set_blas(n: int) -> None:
+    if _blas_setter is not None and _blas_current[0] != n:
+        _blas_setter(n)
+        _blas_current[0] = n
+
+
+@contextlib.contextmanager
+def blas_threads(n: int):
+    """BLAS runs on ``n`` threads inside the block (process-wide: BLAS has one setting)."""
+    global _blas_depth
+    if _blas_setter is None:
+        yield
+        return
+    with _blas_lock:
+        _blas_depth += 1
+        _set_blas(n)
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                _set_blas(_num_threads)
+
+
+# Below this many multiply-adds OpenBLAS runs a GEMM on one thread by itself.
+_BLAS_SERIAL = 1 << 18
+# Below this many multiply-adds a GEMM is not worth splitting over threads (~0.1 ms of work).
+SMALL_GEMM = 1 << 23
+
+
+def matmul(a, b):
+    """``a @ b`` for NumPy arrays, threaded by ember rather than by BLAS.
+
+    OpenBLAS's own threads spin-wait for each other; when the cores are shared (other
+    processes, or ember's own pool) a two-thread GEMM can take 10-70x longer than on one thread
+    (measured: 100x9216 @ 9216x128 took 603 ms on two OpenBLAS threads and 8.9 ms on one, under
+    load). So a large 2-D product is cut into row (or column) blocks computed by single-threaded
+    BLAS calls on the pool, whose threads sleep instead of spinning; a small one runs on one
+    BLAS thread. Other operands (N-D, mixed dtypes, non-NumPy) go to ``@`` unchanged.
+    """
+    import numpy as np
+
+    if _blas_setter is None or type(a) is not np.ndarray or type(b) is not np.ndarray \
+            or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind not in "fc":
+        return a @ b
+    m, k = a.shape
+    n = b.shape[1]
+    if k == 1 and m * n > 1:
+        # an outer product: NumPy's GEMM with K=1 takes ~4x the broadcast multiply (217 vs
+        # 58 us for 128x1 @ 1x784), and one product per element is the same number
+        return a * b
+    work = m * n * k
+    if work < _BLAS_SERIAL:
+        return a @ b
+    if work < SMALL_GEMM or _num_threads == 1 or _blas_depth:
+        with blas_threads(1):
+            return a @ b
+    out = np.empty((m, n), dtype=a.dtype)
+    if m >= n:
+        def part(s, e):
+            np.matmul(a[s:e], b, out=out[s:e])
+        parallel_for(part, m, min_items=8)
+    else:
+        def part(s, e):
+            np.matmul(a, b[:, s:e], out=out[:, s:e])
+        parallel_for(part, n, min_items=8)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# thread pool for blocked array work
+# ---------------------------------------------------------------------------------------------
+
+def _get_pool():
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _pool = ThreadPoolExecutor(max_workers=_num_threads,
+                                           thread_name_prefix="ember-intraop")
+    return _pool
+
+
+def split(n: int, parts: int) -> list:
+    """``parts`` contiguous (start, stop) ranges covering range(n), sizes differing by <= 1."""
+    parts = max(1, min(parts, n))
+    q, r = divmod(n, parts)
+    out, s = [], 0
+    for i in range(parts):
+        e = s + q + (i < r)
+        out.append((s, e))
+        s = e
+    return out
+
+
+def parallel_for(fn, n: int, min_items: int = 1, blas_single: bool = True) -> None:
+    """Call ``fn(start, stop)`` over row blocks of range(n) on the pool (at most one block per
+    thread, each at least ``min_items`` rows); serial when one thread would do. With
+    ``blas_single`` the GEMMs inside run single-threaded (the blocks are the parallelism)."""
+    t = min(_num_threads, n // max(1, min_items))
+    if t <= 1 or _blas_depth and threading.current_thread().name.startswith("ember-intraop"):
+        with blas_threads(1) if blas_single else contextlib.nullcontext():
+            fn(0, n)
+        return
+    blocks = split(n, t)
+    ctx = blas_threads(1) if blas_single else contextlib.nullcontext()
+    with ctx:
+        futs = [_get_pool().submit(fn, s, e) for s, e in blocks[1:]]
+        err = None
+        try:
+            fn(*blocks[0])
+        except BaseException as e:  # still wait for the workers before leaving the block
+            err = e
+        for f in futs:
+            try:
+                f.result()
+            except BaseException as e:
+                err = err or e
+        if err is not None:
+            raise err
+
+
+# ---------------------------------------------------------------------------------------------
+# per-thread workspace for large temporaries
+# ---------------------------------------------------------------------------------------------
+
+class _Workspace(threading.local):
+    """Named scratch buffers of one thread, grown on demand and reused across calls: a fresh
+    large NumPy temporary is page-faulted in again on every call (glibc returns big blocks to
+    the OS), a reused one is not."""
+
+    def __init__(self):
+        self.bufs = {}
+
+    def get(self, name: str, shape: tuple, dtype):
+        import numpy as np
+
+        dtype = np.dtype(dtype)
+        n = 1
+        for s in shape:
+            n *= s
+        need = n * dtype.itemsize
+        buf = self.bufs.get(name)
+        if buf is None or buf.nbytes < need:
+            buf = self.bufs[name] = np.empty(max(need, 64), dtype=np.uint8)
+        return buf[:need].view(dtype).reshape(shape)
+
+
+class _Fresh:
+    """Workspace stand-in for CuPy, whose memory pool already reuses blocks."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def get(self, name: str, shape: tuple, dtype):
+        return self.xp.empty(shape, dtype=dtype)
+
+
+_ws = _Workspace()
+
+
+def workspace(xp):
+    """The calling thread's scratch buffers (NumPy), or plain allocation (other modules)."""
+    import numpy as np
+
+    return _ws if xp is np else _Fresh(xp)
+
+
+# Elementwise work is split over threads from this many elements on (~0.5 MB of float32): below
+# it, waking a pool thread costs more than the pass.
+PAR_ELEMENTS = 1 << 17
+
+
+def flat_blocks(fn, *arrays) -> bool:
+    """Run ``fn(*flat_slices)`` over contiguous blocks of equally sized C-contiguous NumPy
+    ``arrays`` on the pool. Returns False (doing nothing) when the arrays do not qualify, so the
+    caller runs its single-pass version."""
+    import numpy as np
+
+    a0 = arrays[0]
+    n = a0.size
+    if n < PAR_ELEMENTS or _num_threads == 1:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.size != n or not a.flags.c_contiguous:
+            return False
+    flats = [a.reshape(-1) for a in arrays]
+    parallel_for(lambda s, e: fn(*(f[s:e] for f in flats)), n, min_items=PAR_ELEMENTS // 2,
+                 blas_single=False)
+    return True
