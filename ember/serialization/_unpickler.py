@@ -178,7 +178,7 @@ class WeightsUnpickler:
         obj = self._top()
         if type(obj) not in kinds:
             names = ", ".join(k.__name__ for k in kinds)
-            raise UnpicklingError(f"Can only {op} for {names}, but got {type(obj)}")
+            raise UnpicklingError(f"{op} is only allowed on {names}, but got {type(obj)}")
         return obj
 
 
@@ -377,13 +377,13 @@ def _dict(u):
 @_op(pickle.APPEND)
 def _append(u):
     item = u._pop()
-    u._target((list,), "append to").append(item)
+    u._target((list,), "APPEND").append(item)
 
 
 @_op(pickle.APPENDS)
 def _appends(u):
     items = u._pop_mark()
-    u._target((list,), "extend").extend(items)
+    u._target((list,), "APPENDS").extend(items)
 
 
 @_op(pickle.SETITEM)

@@ -121,7 +121,8 @@ class ZipReader:
         info = self._info(name)
         try:
             return self._zf.read(info)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, struct.error,
+                NotImplementedError) as e:
             raise RuntimeError(f"{self._fname}: cannot read record {name!r}: the file is "
                                f"truncated or corrupt ({e})") from None
 
