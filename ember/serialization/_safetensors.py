@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from .. import _backend
 from .._tensor import Tensor
 from ._files import atomic_write
@@ -44,7 +42,8 @@ def save_safetensors(tensors: dict, path, metadata: dict | None = None) -> None:
         if t.dtype.is_complex and t.dtype.itemsize == 16:
             raise ValueError(f"{name!r} has dtype {t.dtype}, which the safetensors format does "
                              "not support")
-        arrays[name] = np.ascontiguousarray(_backend.to_device(t._data, _backend.CPU))
+        a = _backend.to_device(t._data, _backend.CPU)
+        arrays[name] = a if a.flags.c_contiguous else a.copy(order="C")  # keeps 0-d arrays 0-d
     with atomic_write(path, named=True) as tmp:
         st.numpy.save_file(arrays, tmp, metadata=metadata)
 

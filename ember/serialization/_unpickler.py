@@ -36,6 +36,14 @@ class _Stop(Exception):
         self.value = value
 
 
+class _Raised(Exception):
+    """Carries an exception from the caller's ``persistent_load`` past the conversion of
+    malformed-stream errors: those are the caller's errors, not the stream's."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
 class WeightsUnpickler:
     """Unpickle ``data`` (bytes, or any buffer supporting slicing and ``find``, such as an
     mmap) from ``start``; ``persistent_load(pid)`` turns storage ids into storages.
@@ -108,6 +116,8 @@ class WeightsUnpickler:
         except _Stop as stop:
             self.end = self._pos
             return stop.value
+        except _Raised as raised:
+            raise raised.exc from None
         except (IndexError, KeyError, struct.error, UnicodeDecodeError, ValueError, TypeError,
                 AttributeError, OverflowError, RecursionError) as e:
             raise UnpicklingError(f"corrupt pickle data near byte {self._pos} "
@@ -172,7 +182,11 @@ class WeightsUnpickler:
     def _persid(self, pid):
         if not isinstance(pid, tuple) or not pid or _ascii(pid[0]) != "storage":
             raise UnpicklingError(f"Only persistent_load of storage is allowed, but got {pid!r}")
-        self._stack.append(self._persistent_load(pid))
+        try:
+            storage = self._persistent_load(pid)
+        except Exception as e:
+            raise _Raised(e) from None
+        self._stack.append(storage)
 
     def _target(self, kinds, op: str):
         obj = self._top()
