@@ -175,25 +175,28 @@ def save(obj: object, f, pickle_module=pickle, pickle_protocol: int = DEFAULT_PR
     if is_path(f):
         archive = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
         with atomic_write(f) as fh:
-            _write_archive(fh, archive, pkl, storages.refs, not _disable_byteorder_record)
+            _write_archive(fh, archive, pkl, storages.refs, not _disable_byteorder_record,
+                           sync=True)
     else:
         _write_archive(f, "archive", pkl, storages.refs, not _disable_byteorder_record)
         if hasattr(f, "flush"):
             f.flush()
 
 
-def _write_archive(fh, archive: str, pkl, refs, byteorder: bool) -> None:
-    zw = ZipWriter(fh, archive)
-    zw.write_record("data.pkl", pkl)
-    zw.write_record(".format_version", "1")
-    zw.write_record(".storage_alignment", str(ALIGNMENT))
+def _write_archive(fh, archive: str, pkl, refs, byteorder: bool, sync: bool = False) -> None:
+    zw = ZipWriter(fh, archive, sync=sync)
+    records = [("data.pkl", pkl), (".format_version", "1"),
+               (".storage_alignment", str(ALIGNMENT))]
     if byteorder:
-        zw.write_record("byteorder", sys.byteorder)
+        records.append(("byteorder", sys.byteorder))
     for ref in refs:
-        span = ref.span
-        if not isinstance(span, np.ndarray):
-            span = _backend.to_device(span, _backend.CPU)
-        zw.write_record(f"data/{ref.pid[2]}", span)
-    zw.write_record("version", "3\n")
-    zw.write_record(".data/serialization_id", f"{uuid.uuid4().int:040d}")
+        name = f"data/{ref.pid[2]}"
+        if isinstance(ref.span, np.ndarray):
+            records.append((name, ref.span))
+        else:  # a device storage: copied to the host when its turn comes, one at a time
+            zw.write_records(records)
+            records = []
+            zw.write_records([(name, _backend.to_device(ref.span, _backend.CPU))])
+    records += [("version", "3\n"), (".data/serialization_id", f"{uuid.uuid4().int:040d}")]
+    zw.write_records(records)
     zw.close()

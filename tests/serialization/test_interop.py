@@ -271,14 +271,20 @@ def test_archive_layout_matches_torch(tmp_path):
 
 
 def test_zip64_archive_loads_in_both(tmp_path, monkeypatch):
-    # zipfile switches to zip64 records above ZIP64_LIMIT (2 GiB); lowering it writes the
-    # same structures a multi-GB checkpoint gets, in a small file
-    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100)
+    # archives pass to zip64 records at 4 GiB; lowering the limit writes the same structures
+    # (zip64 sizes, offsets and end records) in a small file
+    from ember.serialization import _zip
+
+    monkeypatch.setattr(_zip, "ZIP64_LIMIT", 100)
     obj = sample(ember)
+    obj["big"] = ember.arange(100.0)  # a record over the limit, at an offset over it
     ember.save(obj, tmp_path / "z64.pt")
     monkeypatch.undo()
     raw = (tmp_path / "z64.pt").read_bytes()
-    assert b"PK\x06\x06" in raw  # zip64 end of central directory record
+    assert b"PK\x06\x06" in raw and b"PK\x06\x07" in raw  # zip64 end record and locator
+    with zipfile.ZipFile(tmp_path / "z64.pt") as zf:
+        assert zf.testzip() is None  # every record's CRC checks out
+        assert any(i.file_size > 100 and i.header_offset > 100 for i in zf.infolist())
     assert all(off % 64 == 0 for off in data_offsets(tmp_path / "z64.pt").values())
     assert_same(obj, torch.load(tmp_path / "z64.pt", weights_only=True))
     assert_same(ember.load(tmp_path / "z64.pt"), obj)

@@ -42,14 +42,14 @@ def test_unpicklable_object_after_tensors_leaves_previous_file(tmp_path):
 
 def test_error_while_writing_leaves_previous_file(tmp_path, monkeypatch):
     path, before = _saved(tmp_path)
-    real = _zip.ZipWriter.write_record
+    real = _zip.ZipWriter._write
 
-    def full_disk(self, name, data):
-        if name == "data/1":
+    def full_disk(self, name, buf, crc):
+        if name.endswith("data/1"):
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, name, data)
+        real(self, name, buf, crc)
 
-    monkeypatch.setattr(_zip.ZipWriter, "write_record", full_disk)
+    monkeypatch.setattr(_zip.ZipWriter, "_write", full_disk)
     with pytest.raises(OSError, match="No space"):
         ember.save({"a": ember.ones(1000), "b": ember.zeros(1000)}, path)
     assert path.read_bytes() == before
@@ -95,12 +95,12 @@ def test_process_killed_mid_save_leaves_previous_file(tmp_path):
         import os
         import ember
         from ember.serialization import _zip
-        real = _zip.ZipWriter.write_record
-        def dying(self, name, data):
-            if name == "data/1":
+        real = _zip.ZipWriter._write
+        def dying(self, name, buf, crc):
+            if name.endswith("data/1"):
                 os._exit(3)  # no cleanup runs: as if the process were killed
-            real(self, name, data)
-        _zip.ZipWriter.write_record = dying
+            real(self, name, buf, crc)
+        _zip.ZipWriter._write = dying
         ember.save({{"a": ember.ones(1000), "b": ember.zeros(1000)}}, {str(path)!r})
         """)
     assert out.returncode == 3, out.stderr

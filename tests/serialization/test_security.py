@@ -180,10 +180,10 @@ def _good() -> bytes:
     return buf.getvalue()
 
 
-def _flip_data_byte(raw: bytes) -> bytes:
-    off = data_offsets(io.BytesIO(raw))["archive/data/0"]
+def _flip_pickle_byte(raw: bytes) -> bytes:
+    off = data_offsets(io.BytesIO(raw))["archive/data.pkl"]
     bad = bytearray(raw)
-    bad[off + 3] ^= 0x40
+    bad[off + 30] ^= 0x40
     return bytes(bad)
 
 
@@ -204,7 +204,7 @@ BAD_FILES = {
                                                  {"data/0": FLOATS}), "out of bounds"),
     "negative numel": (lambda: F.archive(F.pickle_of(F.tensor("0", -4, (1,), (1,))),
                                          {"data/0": FLOATS}), "invalid storage size"),
-    "corrupt tensor data": (lambda: _flip_data_byte(_good()), "CRC-32"),
+    "corrupt pickle": (lambda: _flip_pickle_byte(_good()), "CRC-32"),
     "truncated pickle": (lambda: F.archive(F.pickle_of(F.tensor("0", 4, (4,), (1,)))[:-9],
                                            {"data/0": FLOATS}), "truncated"),
     "legacy bad magic": (lambda: b"\x80\x02K\x07.", "magic number"),
