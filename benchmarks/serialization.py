@@ -103,15 +103,6 @@ def compare(name: str, ember_op, torch_op, rounds: int, target: float | None):
                    None if target is None else 1.2))
 
 
-def print_memory(results, title: str) -> None:
-    print(f"\n{title}")
-    print(f"{'workload':48s} {'ember MiB':>10s} {'torch MiB':>10s} {'ratio':>7s} {'target':>7s}")
-    for r in results:
-        tgt = f"{r.target:.2f}" if r.target is not None else ""
-        flag = "" if r.ok is None else ("  ok" if r.ok else "  ABOVE")
-        print(f"{r.name:48s} {r.ember_s:10.1f} {r.torch_s:10.1f} {r.ratio:7.2f} {tgt:>7s}{flag}")
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="10M floats instead of 100M")
@@ -149,7 +140,8 @@ def main(argv=None):
     times = [t for t, _ in pairs]
     mems = [m for _, m in pairs]
     print_table(times, f"Checkpoint time, {size}, median of {rounds} runs per side")
-    print_memory(mems, "Peak resident memory above the level before the call")
+    print_table(mems, "Peak resident memory above the level before the call",
+                fmt=lambda mib: f"{mib:8.1f} MiB", columns=("ember", "pytorch"))
     if args.json:
         for t, m in pairs:
             t.extra = {"ember_peak_mib": m.ember_s, "torch_peak_mib": m.torch_s,

@@ -301,20 +301,24 @@ def _utf8(raw) -> str:
     return str(raw, "utf-8", "surrogatepass")
 
 
-_DISPATCH[pickle.BINUNICODE[0]] = lambda u: u._stack.append(
-    _utf8(u._read(_U4.unpack(u._read(4))[0])))
-_DISPATCH[pickle.SHORT_BINUNICODE[0]] = lambda u: u._stack.append(_utf8(u._read(u._read(1)[0])))
-_DISPATCH[pickle.BINUNICODE8[0]] = lambda u: u._stack.append(
-    _utf8(u._read(_U8.unpack(u._read(8))[0])))
+def _sized(length: struct.Struct | None, make):
+    """An opcode whose argument is raw data after its length (a ``length``-encoded count, or
+    one byte when None)."""
+    def handler(u):
+        n = u._read(1)[0] if length is None else length.unpack(u._read(length.size))[0]
+        u._stack.append(make(u._read(n)))
+
+    return handler
+
+
+for _code, _length, _make in [
+        (pickle.BINUNICODE, _U4, _utf8), (pickle.SHORT_BINUNICODE, None, _utf8),
+        (pickle.BINUNICODE8, _U8, _utf8), (pickle.BINBYTES, _U4, bytes),
+        (pickle.SHORT_BINBYTES, None, bytes), (pickle.BINBYTES8, _U8, bytes),
+        (pickle.BYTEARRAY8, _U8, bytearray)]:
+    _DISPATCH[_code[0]] = _sized(_length, _make)
 _DISPATCH[pickle.UNICODE[0]] = lambda u: u._stack.append(
     str(u._readline(), "raw-unicode-escape"))
-_DISPATCH[pickle.BINBYTES[0]] = lambda u: u._stack.append(
-    bytes(u._read(_U4.unpack(u._read(4))[0])))
-_DISPATCH[pickle.SHORT_BINBYTES[0]] = lambda u: u._stack.append(bytes(u._read(u._read(1)[0])))
-_DISPATCH[pickle.BINBYTES8[0]] = lambda u: u._stack.append(
-    bytes(u._read(_U8.unpack(u._read(8))[0])))
-_DISPATCH[pickle.BYTEARRAY8[0]] = lambda u: u._stack.append(
-    bytearray(u._read(_U8.unpack(u._read(8))[0])))
 
 
 def _py2_str(u, raw):
