@@ -80,16 +80,17 @@ def _fmt_time(s: float) -> str:
     return f"{s:9.3f} s "
 
 
-def print_table(results, title: str) -> None:
+def print_table(results, title: str, fmt=_fmt_time, columns=("ember", "pytorch")) -> None:
+    """One row per result; ``fmt`` formats the two measured values (12 characters wide)."""
     print(f"\n{title}")
-    print(f"{'workload':48s} {'ember':>12s} {'pytorch':>12s} {'ratio':>7s} {'target':>7s}")
+    print(f"{'workload':48s} {columns[0]:>12s} {columns[1]:>12s} {'ratio':>7s} {'target':>7s}")
     for r in results:
         tgt = f"{r.target:.2f}" if r.target is not None else ""
         flag = "" if r.ok is None else ("  ok" if r.ok else "  ABOVE")
-        if r.extra.get("unit") == "MB":
+        if r.extra.get("unit") == "MB":  # a memory row among timings
             e, t = f"{r.ember_s:9.1f} MB", f"{r.torch_s:9.1f} MB"
         else:
-            e, t = _fmt_time(r.ember_s), _fmt_time(r.torch_s)
+            e, t = fmt(r.ember_s), fmt(r.torch_s)
         print(f"{r.name:48s} {e} {t} "
               f"{r.ratio:7.2f} {tgt:>7s}{flag}")
 

@@ -52,3 +52,6 @@ from . import nn
 from . import utils
 from . import vision
 from . import optim
+from . import serialization, storage
+from .serialization import load, save
+from .storage import TypedStorage, UntypedStorage

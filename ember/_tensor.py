@@ -259,6 +259,17 @@ class Tensor:
     def data_ptr(self) -> int:
         return _data_ptr(self._data)
 
+    def untyped_storage(self):
+        """``Tensor.untyped_storage``: the bytes of the memory this tensor views (shared with
+        every view of it; ``storage_offset()`` and ``stride()`` locate the tensor in it)."""
+        from .storage import UntypedStorage, byte_span, memory_root
+
+        span = byte_span(memory_root(self._data))
+        if span is None:
+            raise RuntimeError("untyped_storage: the tensor's memory has negative strides, "
+                               "which a storage cannot describe")
+        return UntypedStorage._wrap(span)
+
     def is_contiguous(self, memory_format=contiguous_format) -> bool:
         """Whether the elements are dense in row-major order (or in ``memory_format``)."""
         if memory_format is contiguous_format or memory_format is None:
