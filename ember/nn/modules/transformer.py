@@ -343,6 +343,8 @@ class TransformerEncoderLayer(Module):
     def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool = False,
                   fast: bool = False) -> Tensor:
         if fast:
+            attn_mask, key_padding_mask = _native_masks(attn_mask, key_padding_mask, x,
+                                                        self.self_attn.num_heads)
             x = self.self_attn._attend(x, x, x, key_padding_mask, False, attn_mask, True,
                                        is_causal, True)[0]
         else:
@@ -353,6 +355,28 @@ class TransformerEncoderLayer(Module):
     def _ff_block(self, x: Tensor) -> Tensor:
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return self.dropout2(x)
+
+
+def _native_masks(attn_mask, kpm, x: Tensor, heads: int):
+    """The masks PyTorch's native encoder-layer kernel effectively applies: merged the way
+    ``MultiheadAttention.merge_masks`` merges them, then read as booleans (every nonzero entry
+    masked, whatever its value). Returns (attn_mask, key_padding_mask) for the regular path."""
+    if attn_mask is None and kpm is None:
+        return None, None
+    n, L = x.shape[0], x.shape[1]
+    if attn_mask is None:
+        return None, _as_native(kpm)
+    merged = attn_mask.reshape(-1, heads, L, L) if attn_mask.dim() == 3 else attn_mask
+    if kpm is not None:
+        merged = merged + kpm.reshape(n, 1, 1, L)
+    merged = _as_native(merged).expand(n, heads, L, L).reshape(n * heads, L, L)
+    return merged, None
+
+
+def _as_native(mask: Tensor) -> Tensor:
+    """0 where ``mask`` is 0, ``-inf`` elsewhere (a float mask read as a boolean one)."""
+    z = _creation.zeros((), dtype=mask.dtype, device=mask.device)
+    return _pw.where(mask == 0, z, z - float("inf"))
 
 
 class TransformerDecoderLayer(Module):
