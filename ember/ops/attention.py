@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from .. import _backend, _dtype
-from .._backend import array_module, rng_for
+from .. import _dtype
+from .._backend import array_module
 from .._tensor import Tensor, _c_name
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _state
@@ -30,6 +30,7 @@ from . import linalg as _linalg
 from . import pointwise as _pw
 from . import reduction as _red
 from . import shape as _shape
+from .dropout import _keep_mask
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -135,10 +136,9 @@ class _Attention(Op, name="UnsafeViewBackward0"):
             ctx.save_for_backward(q if need_s else None, k if need_s else None,
                                   v if need_s else None, mask if need_s else None, p)
         if want_p:
-            pd = pd.astype(out_dtype, copy=False)
-            if pd is p and e:
-                pd = pd.copy()  # the saved probabilities must stay private to the op
-            return out, pd
+            # (when it is p itself, the weights output is what backward saved, as in PyTorch
+            # where they are the saved softmax output: changing them in place is an error)
+            return out, pd.astype(out_dtype, copy=False)
         return out
 
     @staticmethod
@@ -392,17 +392,11 @@ def _legacy_name(d) -> str:
 
 def _dropout_noise(query: Tensor, shape, p: float):
     """Dropout noise of ``shape``: 0 with probability ``p``, else ``1/(1-p)`` (float32)."""
-    xp = array_module(query._data)
     if p >= 1:
-        return xp.zeros(shape, dtype=_F32)
-    rng = rng_for(query.device, None)
-    with _backend.on_device(query.device):
-        u = rng.random(shape, dtype=_F32)
-        # floor(u + 1 - p) is 1 exactly when u >= p
-        u += xp.float32(1.0 - p)
-        xp.floor(u, out=u)
-        u *= xp.float32(1.0 / (1.0 - p))
-    return u
+        return array_module(query._data).zeros(shape, dtype=_F32)
+    noise = _keep_mask(query, shape, p)
+    noise *= np.float32(1.0 / (1.0 - p))
+    return noise
 
 
 def _attention(query: Tensor, key: Tensor, value: Tensor, mask, scale: float, gk: int,
