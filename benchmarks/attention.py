@@ -3,7 +3,7 @@ D=64; plain, causal, boolean mask), ``MultiheadAttention(512, 8)`` on (L=128, N=
 ``TransformerEncoderLayer(512, 8)`` on the same input, in one run; plus ember's fused SDPA op
 against the same computation as a chain of ember ops (the measurement behind the fused op).
 
-    python benchmarks/attention.py [--quick] [--threads N] [--json benchmarks/results/attention.json]
+    python benchmarks/attention.py [--quick] [--threads N] [--json results/attention.json]
 """
 
 from __future__ import annotations
@@ -58,14 +58,14 @@ def _composite(lib, q, k, v, m):
     return lib.softmax(s, -1) @ v
 
 
-def _module_workload(lib, make, *inputs_fn):
+def _module_workload(lib, make, call):
+    """fwd+bwd of ``call(module, x)`` on x of shape (L, N, E); returns (run, module)."""
     lib.manual_seed(0)
     mod = make(lib)
     x = lib.tensor(_arrays((SEQ, N, E))[0], requires_grad=True)
 
     def run():
-        out = inputs_fn[0](mod, x)
-        out.sum().backward()
+        call(mod, x).sum().backward()
         x.grad = None
         mod.zero_grad(set_to_none=True)
 
@@ -73,9 +73,9 @@ def _module_workload(lib, make, *inputs_fn):
 
 
 def _paired_modules(make, call):
+    """ember's and PyTorch's workloads on modules with the same weights."""
     t_run, t_mod = _module_workload(torch, make, call)
     e_run, e_mod = _module_workload(ember, make, call)
-    # same weights in both
     e_mod.load_state_dict({k: v.detach().numpy() for k, v in t_mod.state_dict().items()})
     return e_run, t_run
 
@@ -102,7 +102,7 @@ def main(argv=None):
     e_run, t_run = _paired_modules(
         lambda lib: lib.nn.MultiheadAttention(E, NH),
         lambda m, x: m(x, x, x)[0])
-    res.append(compare(f"  same, need_weights=True", e_run, t_run, rounds=rounds, target=1.5))
+    res.append(compare("  same, need_weights=True", e_run, t_run, rounds=rounds, target=1.5))
     e_run, t_run = _paired_modules(
         lambda lib: lib.nn.TransformerEncoderLayer(E, NH),
         lambda m, x: m(x))

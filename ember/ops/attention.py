@@ -3,12 +3,13 @@
 ``softmax(q @ k^T * scale + mask) @ v`` is one fused op, ``_Attention``, with its own
 backward. A fused op is a design exception to "composites from primitives";
 ``benchmarks/attention.py`` measured forward+backward against the same computation as a chain
-of ember ops (matmul, mul, add, softmax, dropout, matmul) for B=8, H=8, L=S=256, D=64 float32
-in one run: 0.80x the composite's time without a mask and 0.70x with a boolean mask, one
-thread each (the score-sized softmax, mask and dropout passes run in place on one buffer
-instead of allocating a new one per op, and the backward is one pass over that buffer plus the
-four matmuls). It also never materialises the repeated keys/values of grouped-query attention:
-query heads are viewed as ``(kv_heads, group)`` and broadcast against the key/value heads.
+of ember ops (mul, matmul, masked_fill, softmax, matmul) for B=8, H=8, L=S=256, D=64 float32
+in the same run: 0.81-0.92x the composite's time without a mask and 0.74-0.82x with a boolean
+mask (four runs, one and two BLAS threads). The score-sized softmax, mask and dropout passes
+run in place on one buffer instead of allocating a new one per op, and the backward is one
+pass over that buffer plus the four matmuls. It also never materialises the repeated
+keys/values of grouped-query attention: query heads are viewed as ``(kv_heads, group)`` and
+broadcast against the key/value heads.
 
 The backward runs on arrays unless it is itself recorded (``create_graph=True``); then the
 same formula is built from ember ops on a recomputed softmax, so double backward works.
@@ -22,7 +23,7 @@ import numpy as np
 
 from .. import _dtype
 from .._backend import array_module
-from .._tensor import Tensor, _c_name
+from .._tensor import Tensor, _c_name, _legacy_scalar_name
 from ..autograd.function import Op
 from ..autograd.grad_mode import state as _state
 from . import _util
@@ -125,16 +126,18 @@ class _Attention(Op, name="UnsafeViewBackward0"):
         e = ctx._edges
         ctx.meta = (scale, gk, gv, hk, hv, safe, drop)
         if e:
-            # gradients of q, k or the mask need the inputs (and, under create_graph, the
-            # mask, to recompute the softmax); v's needs only the probabilities. Saved arrays
-            # are matched by identity: q, k, v come back as the input tensors. A constant
-            # mask is saved as a view so that in-place changes to it after forward do not
-            # trip the version check (PyTorch does not save it).
+            # What PyTorch's math kernel keeps: k for q's gradient, the scaled query (a
+            # private array) for k's, v and the probabilities for the rest. Saved arrays are
+            # matched by identity, so inputs come back as the (version-checked) input
+            # tensors. q, and the constant forms of k and the mask, serve only the
+            # create_graph backward, which recomputes the softmax; they are saved as views
+            # so that changing them in place after forward is no error, as in PyTorch.
             need_s = bool(e[0] or e[1] or e[3])
-            if mask is not None and not e[3]:
-                mask = mask[...]
-            ctx.save_for_backward(q if need_s else None, k if need_s else None,
-                                  v if need_s else None, mask if need_s else None, p)
+            ctx.save_for_backward(
+                q if e[0] else None, qs if need_s else None,
+                k if (e[0] or e[1]) else (k[...] if need_s else None),
+                v if need_s else None,
+                (mask if e[3] else mask[...]) if (need_s and mask is not None) else None, p)
         if want_p:
             # (when it is p itself, the weights output is what backward saved, as in PyTorch
             # where they are the saved softmax output: changing them in place is an error)
@@ -143,10 +146,10 @@ class _Attention(Op, name="UnsafeViewBackward0"):
 
     @staticmethod
     def backward(ctx, g, gp=None):
-        q, k, v, mask, p = ctx.saved_tensors
+        q, qs, k, v, mask, p = ctx.saved_tensors
         e = ctx._edges
         if _state.enabled:
-            return _backward_graph(ctx, q, k, v, mask, p, g, gp)
+            return _backward_graph(ctx, q, qs, k, v, mask, p, g, gp)
         scale, gk, gv, hk, hv, safe, drop = ctx.meta
         xp = array_module(p._data)
         pa = p._data
@@ -180,10 +183,9 @@ class _Attention(Op, name="UnsafeViewBackward0"):
             kw = k._data.astype(w, copy=False)
             r = _flat_heads(xp.matmul(_grouped(ds, hk, gk), _kv5(kw, gk)), gk)
             r *= scale
-            gq = _const(r, q)
+            gq = _const(r, None, e[0][3])
         if e[1]:
-            qw = q._data.astype(w) * w.type(scale)
-            r = xp.matmul(_mT(_grouped(ds, hk, gk)), _grouped(qw, hk, gk))
+            r = xp.matmul(_mT(_grouped(ds, hk, gk)), _grouped(qs._data, hk, gk))
             if gk > 1:
                 r = r.sum(axis=-3)
             gk_ = _const(r, k)
@@ -195,14 +197,16 @@ def _const(arr, like: Tensor | None, npd=None) -> Tensor:
     return Tensor._make(arr.astype(dt, copy=False))
 
 
-def _backward_graph(ctx, q, k, v, mask, saved_p, g, gp):
+def _backward_graph(ctx, q, qs, k, v, mask, saved_p, g, gp):
     """The same gradients built from ember ops on a recomputed softmax (double backward)."""
     scale, gk, gv, hk, hv, safe, drop = ctx.meta
     e = ctx._edges
+    if q is not None:
+        qs = q * scale  # the scaled query, now as a function of q
     if not (e[0] or e[1] or e[3]):
         p = saved_p  # nothing upstream of the probabilities needs a gradient
     else:
-        p = _probs_graph(q, k, mask, scale, gk, hk, safe)
+        p = _probs_graph(qs, k, mask, gk, hk, safe)
     dropt = None if drop is None else Tensor._make(drop)
     pd = p if dropt is None else p * dropt
     gq = gk_ = gv_ = gm = None
@@ -225,7 +229,7 @@ def _backward_graph(ctx, q, k, v, mask, saved_p, g, gp):
     if e[0]:
         gq = _ungroup_t(_linalg.Matmul.apply(_group_t(ds, hk, gk), _kv5_t(k, gk)), gk) * scale
     if e[1]:
-        r = _linalg.Matmul.apply(_mT_t(_group_t(ds, hk, gk)), _group_t(q, hk, gk)) * scale
+        r = _linalg.Matmul.apply(_mT_t(_group_t(ds, hk, gk)), _group_t(qs, hk, gk))
         gk_ = _red.sum(r, -3) if gk > 1 else r
     return gq, gk_, gv_, gm
 
@@ -252,16 +256,16 @@ def _kv5_t(t: Tensor, group: int) -> Tensor:
     return t if group == 1 else _shape.unsqueeze(t, -3)
 
 
-def _probs_graph(q: Tensor, k: Tensor, mask, scale: float, gk: int, hk: int,
-                 safe: bool) -> Tensor:
-    """Softmax probabilities as a differentiable function of ``q``, ``k`` and ``mask``."""
-    s = _linalg.Matmul.apply(_group_t(q * scale, hk, gk), _mT_t(_kv5_t(k, gk)))
+def _probs_graph(qs: Tensor, k: Tensor, mask, gk: int, hk: int, safe: bool) -> Tensor:
+    """Softmax probabilities as a differentiable function of the scaled query ``qs``, ``k``
+    and ``mask``."""
+    s = _linalg.Matmul.apply(_group_t(qs, hk, gk), _mT_t(_kv5_t(k, gk)))
     s = _ungroup_t(s, gk)
     if mask is not None:
-        s = s + (mask if isinstance(mask, Tensor) else Tensor._make(mask))
+        s = s + mask
     if s.shape[-1] == 0:
         return s
-    if _dtype_is_reduced(s):
+    if s._data.dtype in _REDUCED:
         s = _util.cast(s, _dtype.float32)
     if not safe:
         return _red.softmax(s, -1)
@@ -272,10 +276,6 @@ def _probs_graph(q: Tensor, k: Tensor, mask, scale: float, gk: int, hk: int,
     # fully masked rows: softmax of zeros (finite gradients), then zeroed
     s = _pw.where(Tensor._make(dead), Tensor._make(xp.zeros((), s._data.dtype)), s)
     return _red.softmax(s, -1) * Tensor._make((~dead).astype(s._data.dtype))
-
-
-def _dtype_is_reduced(t: Tensor) -> bool:
-    return t._data.dtype in _REDUCED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,16 +378,13 @@ def _validate(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):
         n = _prod(obatch)
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{n}, {rk[-2]}] but got: [{n}, {rv[-2]}].")
-    if query.dtype.is_floating_point is False or query.is_complex():
+    if query.is_complex():
+        raise NotImplementedError(f'"softmax_lastdim_kernel_impl" not implemented for '
+                                  f"'{_legacy_scalar_name(query.dtype)}'")
+    if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found "
-                           f"{_legacy_name(query.dtype)}")
+                           f"{_legacy_scalar_name(query.dtype)}")
     return gk, gv, scores, obatch + (sq[-2], rv[-1])
-
-
-def _legacy_name(d) -> str:
-    from .._tensor import _legacy_scalar_name
-
-    return _legacy_scalar_name(d)
 
 
 def _dropout_noise(query: Tensor, shape, p: float):

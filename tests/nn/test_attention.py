@@ -186,14 +186,27 @@ def test_sdpa_grad_fn_and_no_grad():
         check(lambda lib, q, k, v: _sdpa(lib, q, k, v, is_causal=True), *specs)
 
 
-def test_sdpa_mask_modified_after_forward():
-    # the mask is not saved for backward (PyTorch adds it and forgets it)
-    q, k, v = (ember.tensor(rand(2, 4, 8), requires_grad=True) for _ in range(3))
-    m = ember.zeros(4, 4)
-    out = _sdpa(ember, q, k, v, attn_mask=m)
-    m.add_(1.0)
-    out.sum().backward()
-    assert q.grad is not None
+def test_sdpa_inputs_modified_after_forward():
+    # PyTorch saves the scaled query (a new tensor) and forgets the mask: changing either in
+    # place after forward is no error and does not change the gradients; v is saved as is
+    arrs = [rand(2, 4, 8), rand(2, 4, 8), rand(2, 4, 3), rand(4, 4)]
+    grads = []
+    for lib in (torch, ember):
+        q, m = lib.tensor(arrs[0]), lib.tensor(arrs[3])
+        k = lib.tensor(arrs[1], requires_grad=True)
+        v = lib.tensor(arrs[2], requires_grad=True)
+        out = _sdpa(lib, q, k, v, attn_mask=m)
+        q.mul_(2.0)
+        m.add_(1.0)
+        out.sum().backward()
+        grads.append((k.grad, v.grad))
+        v2 = v * 1
+        out = _sdpa(lib, q, k, v2)
+        v2.mul_(2.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    for e, t in zip(grads[1], grads[0]):
+        assert_close(e, t)
 
 
 def test_sdpa_dropout():
@@ -300,6 +313,9 @@ SDPA_ERRORS = [
     ("gqa 2d", lambda lib, q, k, v: _sdpa(lib, q[0, 0], k[0, 0], v[0, 0], enable_gqa=True)),
     ("dropout", lambda lib, q, k, v: _sdpa(lib, q, k, v, dropout_p=1.5)),
     ("int", lambda lib, q, k, v: _sdpa(lib, q.int(), k.int(), v.int())),
+    ("bool", lambda lib, q, k, v: _sdpa(lib, q.bool(), k.bool(), v.bool())),
+    ("complex", lambda lib, q, k, v: _sdpa(lib, q.to(lib.complex64), k.to(lib.complex64),
+                                           v.to(lib.complex64))),
     ("mask type", lambda lib, q, k, v: _sdpa(lib, q, k, v, attn_mask=3.0)),
     ("query type", lambda lib, q, k, v: _sdpa(lib, 1.0, k, v)),
 ]
