@@ -4,6 +4,10 @@ D=64; plain, causal, boolean mask), ``MultiheadAttention(512, 8)`` on (L=128, N=
 against the same computation as a chain of ember ops (the measurement behind the fused op).
 
     python benchmarks/attention.py [--quick] [--threads N] [--json results/attention.json]
+
+On a shared 2-core machine, compare with ``OPENBLAS_NUM_THREADS=1 ... --threads 1``: with two
+threads each, NumPy's batched matmul (one multithreaded BLAS call per head) loses whole time
+slices to other processes, and the SDPA/MHA ratios swung between 1.4x and 28x from run to run.
 """
 
 from __future__ import annotations

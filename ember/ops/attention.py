@@ -4,8 +4,8 @@
 backward. A fused op is a design exception to "composites from primitives";
 ``benchmarks/attention.py`` measured forward+backward against the same computation as a chain
 of ember ops (mul, matmul, masked_fill, softmax, matmul) for B=8, H=8, L=S=256, D=64 float32
-in the same run: 0.81-0.92x the composite's time without a mask and 0.74-0.82x with a boolean
-mask (four runs, one and two BLAS threads). The score-sized softmax, mask and dropout passes
+in the same run: 0.81-0.95x the composite's time without a mask and 0.74-0.87x with a boolean
+mask (five runs, one and two BLAS threads). The score-sized softmax, mask and dropout passes
 run in place on one buffer instead of allocating a new one per op, and the backward is one
 pass over that buffer plus the four matmuls. It also never materialises the repeated
 keys/values of grouped-query attention: query heads are viewed as ``(kv_heads, group)`` and
