@@ -227,3 +227,4 @@ from ..ops.loss import *  # noqa: E402,F401,F403
 from ..ops.normalization import *  # noqa: E402,F401,F403
 from ..ops.pooling import *  # noqa: E402,F401,F403
 from ..ops.spatial import *  # noqa: E402,F401,F403
+from ._mha import multi_head_attention_forward  # noqa: E402,F401 (builds on linear)
