@@ -28,6 +28,7 @@ from . import _util
 from . import linalg as _linalg
 from . import pointwise as _pw
 from . import shape as _shape
+from .creation import Alias
 from .dropout import dropout as _dropout
 from .pointwise import _HALF
 
@@ -394,18 +395,6 @@ def _final_rows(sizes, reverse: bool, batch: int):
     return np.asarray(_offsets(sizes), dtype=np.int64)[lengths - 1] + b
 
 
-class _Alias(Op, name="AliasBackward0"):
-    """Identity; gives a tensor a node of its own (see ``_layer_backward_graph``)."""
-
-    @staticmethod
-    def forward(ctx, a):
-        return a.view()
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-
 class _Layer(Op, name="MkldnnRnnLayerBackward0"):
     """One layer in one direction over all time steps (PyTorch's ``mkldnn_rnn_layer``):
     ``(y, h_n[, c_n]) = layer(xg, h0, c0, w_hh, b_hh, w_hr)``.
@@ -611,7 +600,7 @@ def _layer_backward_graph(ctx, grads):
     want = [k for k in range(6) if e[k] and ins[k] is not None]
     alias = list(ins)
     for k in want:
-        alias[k] = _Alias.apply(ins[k])
+        alias[k] = Alias.apply(ins[k])
     outs = _layer_composite(mode, *alias, sizes, reverse)
     pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
     got = _grad([o for o, _ in pairs], [alias[k] for k in want], [g for _, g in pairs],

@@ -24,9 +24,6 @@ from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
-_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
-
-
 def _apply_permutation(tensor: Tensor, permutation: Tensor, dim: int = 1) -> Tensor:
     return index_select(tensor, dim, permutation)
 
@@ -85,9 +82,9 @@ class RNNBase(Module):
                              "projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if mode not in _GATES:
+        if mode not in _rnn._GATES:
             raise ValueError("Unrecognized RNN mode: " + mode)
-        gate_size = _GATES[mode] * hidden_size
+        gate_size = _rnn._GATES[mode] * hidden_size
         real_hidden = proj_size if proj_size > 0 else hidden_size
         dirs = 2 if bidirectional else 1
         self._flat_weights_names: list = []
