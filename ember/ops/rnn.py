@@ -8,10 +8,11 @@ ops (``_LSTMCell``, PyTorch's ``_thnn_fused_lstm_cell``; ``_GRUCell``, ``_thnn_f
 forward applies the gate nonlinearities in a few whole-array passes and keeps the activated
 gates, backward computes the gate gradients on arrays. Under ``create_graph=True`` backward is
 built from ember ops instead (recomputing the activations from the saved pre-activations), so
-double backward works. ``benchmarks/layers.py --cells`` measures the fused cells against the
-same cell as a composite of ember ops (sigmoid/tanh/mul/add/cat), forward+backward on a batch
-of 32 with hidden size 256 (float32, same run): LSTM cell 0.42x and GRU cell 0.45x the
-composite's time.
+double backward works. ``benchmarks/layers.py --fused`` measures the fused cells against the
+same cell as a composite of ember ops (chunk/sigmoid/tanh/mul/add), forward+backward on a batch
+of 32 with hidden size 256 (float32, one thread, same run): LSTM cell 0.69x and GRU cell 0.48x
+the composite's time. Inside ``nn.LSTM``/``GRU``/``RNN`` a whole layer and direction is one op
+(``_Layer``, see its docstring), built on the same array code.
 
 float16/bfloat16 gate arithmetic runs in float32 (PyTorch's opmath), rounded back.
 """
@@ -32,7 +33,7 @@ from .creation import Alias
 from .dropout import dropout as _dropout
 from .pointwise import _HALF
 
-__all__: list = []
+__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
 
 _F32 = np.dtype(np.float32)
 
@@ -407,9 +408,10 @@ class _Layer(Op, name="MkldnnRnnLayerBackward0"):
     array code as the fused cells). Backward runs the steps in reverse on arrays and forms
     ``dW_hh`` (and ``dW_hr``) as one GEMM over all steps instead of one per step.
 
-    A fused exception (DESIGN.md) measured by ``benchmarks/layers.py --cells``: forward+backward
-    of LSTM(256, 256) over 50 steps at batch 32 takes about 0.6x the time of the same layer as
-    per-step ember ops (addmm + fused cell op) and GRU about 0.7x. Under ``create_graph=True``
+    A fused exception (DESIGN.md) measured by ``benchmarks/layers.py --fused``: forward+backward
+    of the recurrence of LSTM(256, 256) over 50 steps at batch 32 takes 0.67x the time of the
+    same layer as per-step ember ops (addmm + fused cell op) and GRU 0.72x (float32, one
+    thread, same run). Under ``create_graph=True``
     backward recomputes the layer as those per-step ops and differentiates them with
     ``autograd.grad(create_graph=True)``, so double backward works.
     """

@@ -281,6 +281,18 @@ def test_cell_sequence_loop_matches_torch():
     _compare(t, e, fn, (rand(6, 2, 3), rand(2, 4), rand(2, 4)))
 
 
+@pytest.mark.parametrize("name,k", [("lstm_cell", 4), ("gru_cell", 3), ("rnn_tanh_cell", 1),
+                                    ("rnn_relu_cell", 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cell_functions_match_torch(name, k, bias):
+    def fn(lib, x, h, w_ih, w_hh, *b):
+        hx = (h, h * 0.5) if name == "lstm_cell" else h
+        return getattr(lib, name)(x, hx, w_ih, w_hh, *b)
+
+    biases = (rand(k * 4), rand(k * 4)) if bias else ()
+    check(fn, rand(2, 3), rand(2, 4), rand(k * 4, 3), rand(k * 4, 4), *biases, rtol=1e-5)
+
+
 def test_cell_grad_fn_names():
     x = ember.randn(2, 3)
     h, c = ember.nn.LSTMCell(3, 4)(x)
