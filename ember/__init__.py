@@ -39,6 +39,7 @@ from .ops.reduction import *
 from .ops.shape import *
 from .ops.distance import cdist, cosine_similarity, pairwise_distance, pdist
 from .ops.spatial import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from .ops.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .ops.activation import (celu, celu_, hardshrink, prelu, rrelu, rrelu_, selu, selu_,
                              threshold, threshold_)
 
