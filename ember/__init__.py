@@ -40,7 +40,7 @@ from .ops.spatial import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from .ops.activation import (celu, celu_, hardshrink, prelu, rrelu, rrelu_, selu, selu_,
                              threshold, threshold_)
 
-from . import cuda, linalg
+from . import backends, cuda, linalg, multiprocessing
 from . import random
 from .random import (default_generator, fork_rng, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)
