@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+import ember
 from tests.conftest import DATA_ROOT
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,6 +30,13 @@ def fashion_root() -> str:
 def needs(module: str) -> None:
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed")
+
+
+def needs_ember(*names: str) -> None:
+    """Skip until ember has ``ember.nn.<name>`` for every name (modules still being built)."""
+    missing = [n for n in names if not hasattr(ember.nn, n)]
+    if missing:
+        pytest.skip(f"ember.nn lacks {', '.join(missing)}")
 
 
 def run_example(name: str, *args: str, tmp_path, timeout: float = 300) -> str:
@@ -92,6 +100,25 @@ def test_transfer_learning(tmp_path):
     out = run_example("transfer_learning", "--data", fashion_root(), tmp_path=tmp_path)
     assert "training 5,130 parameters of the head" in out and "test accuracy" in out
     assert pngs(tmp_path) == {"transfer_learning.png"}
+
+
+def test_sequence_gru(tmp_path):
+    needs_ember("GRU")
+    out = run_example("sequence_gru", tmp_path=tmp_path)
+    assert "RMS error of 60-step continuations" in out and pngs(tmp_path) == {"sequence_gru.png"}
+
+
+@pytest.mark.parametrize("model,modules", [("lstm", ["LSTM"]),
+                                           ("transformer", ["TransformerEncoderLayer",
+                                                            "TransformerEncoder"])])
+def test_char_lm(tmp_path, model, modules):
+    needs_ember(*modules)
+    text = DATA_ROOT / "tinyshakespeare" / "input.txt"
+    if not text.is_file():
+        pytest.skip(f"{text} not found")
+    out = run_example("char_lm", str(text), "--model", model, tmp_path=tmp_path)
+    assert "step 4: train loss" in out and "--- 4 steps in" in out and "ROMEO:" in out
+    assert pngs(tmp_path) == {"char_lm.png"}
 
 
 def test_autograd_demo():
