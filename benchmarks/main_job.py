@@ -16,6 +16,7 @@ itself also spends time in the DataLoader's per-image transforms, which this lea
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import statistics
 import sys
@@ -30,31 +31,21 @@ from harness import Result, print_table, write_json  # noqa: E402
 import ember  # noqa: E402
 from ember.vision import datasets  # noqa: E402
 
-DATA = os.environ.get("EMBER_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                 "..", "..", "shared", "data"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.environ.get("EMBER_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+EXAMPLE = os.path.join(HERE, "..", "examples", "fashion_mnist_cnn.py")
 
 
 def make_net(lib):
-    """The example's ``Net``, for ``lib`` = ember or torch."""
-    nn, F = lib.nn, lib.nn.functional
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.dropout1 = nn.Dropout2d(0.25)
-            self.dropout2 = nn.Dropout(0.5)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
-            x = lib.flatten(self.dropout1(x), 1)
-            x = self.dropout2(F.relu(self.fc1(x)))
-            return F.log_softmax(self.fc2(x), dim=1)
-
-    return Net()
+    """examples/fashion_mnist_cnn.py's ``Net``, built on ``lib`` (ember or torch): the class's
+    source is executed with the example's names ``torch``, ``nn`` and ``F`` bound to ``lib``'s,
+    so the benchmark always trains the example's network."""
+    with open(EXAMPLE) as f:
+        tree = ast.parse(f.read())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Net")
+    namespace = {"torch": lib, "nn": lib.nn, "F": lib.nn.functional}
+    exec(compile(ast.Module([cls], type_ignores=[]), EXAMPLE, "exec"), namespace)
+    return namespace["Net"]()
 
 
 def load(train: bool, limit: int | None):
