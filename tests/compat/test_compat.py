@@ -226,7 +226,7 @@ WORKERS = """
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fork is POSIX-only")
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_dataloader_workers_and_processes_under_compat(tmp_path, method):
     script = write(tmp_path / "w.py", WORKERS)
     r = run([script.name, method], cwd=tmp_path, timeout=240)
