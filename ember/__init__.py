@@ -16,7 +16,7 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
                      finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
                      int, int8, int16, int32, int64, is_complex, is_floating_point, long,
                      promote_types, set_default_dtype, short, uint8)
-from ._tensor import Size, Tensor, is_tensor, strided
+from ._tensor import Size, Tensor, is_nonzero, is_storage, is_tensor, numel, strided
 from ._tensor import (channels_last, channels_last_3d, contiguous_format, memory_format,
                       preserve_format)
 from ._tensor_str import set_printoptions

@@ -395,6 +395,9 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if self._rg and value._data.dtype.kind not in "fc" and value.dtype is not _dtype.bfloat16:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
         self._data = value._data
 
     def detach(self) -> Tensor:
@@ -586,6 +589,8 @@ class Tensor:
             dtype = _dtype_from_legacy_name(dtype)
         elif isinstance(dtype, type):
             # FloatTensor & co. carry their dtype; Tensor itself means the default dtype
+            if getattr(dtype, "_legacy_cuda", False):
+                return self.to("cuda", dtype._legacy_dtype)
             dtype = getattr(dtype, "_legacy_dtype", _dtype.get_default_dtype())
         return self.to(dtype)
 
@@ -744,6 +749,27 @@ def _dtype_from_legacy_name(name: str) -> _dtype.dtype:
 def is_tensor(obj) -> bool:
     """``torch.is_tensor``."""
     return isinstance(obj, Tensor)
+
+
+def is_storage(obj) -> bool:
+    """``torch.is_storage``: ember has no storage objects, so always False."""
+    return False
+
+
+def numel(input) -> int:
+    """``torch.numel``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.numel()
+
+
+def is_nonzero(input) -> bool:
+    """``torch.is_nonzero``: ``bool`` of a one-element tensor, with PyTorch's errors."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_nonzero(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return bool(input)
 
 
 # Exposed for ops: lookup of ember dtypes by NumPy dtype.

@@ -12,6 +12,28 @@ DATA_ROOT = pathlib.Path(os.environ.get(
     "EMBER_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """``EMBER_TEST_DEVICE=cuda`` on a machine where ember cannot use a GPU (no CuPy, no driver,
+    no device) skips every test with one clear reason instead of failing each of them."""
+    if oracle.DEVICE == "cpu":
+        return
+    try:
+        dev = ember.device(oracle.DEVICE)
+    except RuntimeError as e:
+        raise pytest.UsageError(f"EMBER_TEST_DEVICE={oracle.DEVICE!r}: {e}") from None
+    if dev.type != "cuda":
+        raise pytest.UsageError(f"EMBER_TEST_DEVICE={oracle.DEVICE!r}: expected 'cpu' or "
+                                "'cuda[:index]'")
+    count = ember.cuda.device_count()
+    if count == 0 or (dev.index or 0) >= count:
+        why = "ember found no CuPy installation with a usable GPU" if count == 0 else \
+            f"there are only {count} CUDA devices"
+        skip = pytest.mark.skip(reason=f"EMBER_TEST_DEVICE={oracle.DEVICE} but {why} "
+                                       "(pip install ember[cuda] on a machine with a GPU)")
+        for item in items:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_defaults(request):
     """Every test draws the same inputs however tests are ordered or split across workers:

@@ -786,3 +786,44 @@ def test_copy_gradients_and_versions():
     y = ember.zeros(4)
     y[1:3].copy_(ember.tensor([5.0, 6.0]))
     assert y.tolist() == [0, 5, 6, 0]
+
+
+def test_legacy_constructor_none_errors():
+    same_message(lambda lib: lib.Tensor(None))
+    same_message(lambda lib: lib.Tensor([None]))
+    same_message(lambda lib: lib.FloatTensor([1.0, None]))
+
+
+def test_cuda_legacy_types():
+    for name in ("FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor", "HalfTensor"):
+        e, t = getattr(ember.cuda, name), getattr(torch.cuda, name)
+        assert repr(e) == repr(t) == f"<class 'torch.cuda.{name}'>"
+        assert e.dtype is getattr(ember, str(t.dtype).split(".")[1])
+        for lib in (ember, torch):
+            # CPU tensors are never instances of the CUDA types, and the reverse
+            assert not isinstance(lib.ones(1, dtype=t.dtype if lib is torch else e.dtype),
+                                  getattr(lib.cuda, name))
+    with pytest.raises(AttributeError):
+        ember.cuda.ComplexFloatTensor  # noqa: B018 - PyTorch has no such type either
+    if not ember.cuda.is_available():
+        same_message(lambda lib: lib.cuda.FloatTensor([1.0]))
+        same_message(lambda lib: lib.cuda.LongTensor(2, 3))
+        with pytest.raises(AssertionError):
+            ember.ones(2).type(ember.cuda.FloatTensor)
+    else:  # pragma: no cover - GPU machines
+        t = ember.cuda.LongTensor([1, 2])
+        assert t.is_cuda and t.dtype is ember.int64 and isinstance(t, ember.cuda.LongTensor)
+        u = ember.ones(2).type(ember.cuda.HalfTensor)
+        assert u.is_cuda and u.dtype is ember.float16 and not isinstance(u, ember.HalfTensor)
+
+
+def test_numel_is_nonzero_is_storage():
+    for fn in (lambda lib: lib.numel(lib.ones(2, 3)), lambda lib: lib.is_nonzero(lib.tensor([1])),
+               lambda lib: lib.is_nonzero(lib.tensor(0.0)),
+               lambda lib: lib.is_nonzero(lib.tensor(float("nan"))),
+               lambda lib: lib.is_storage(lib.ones(1)), lambda lib: lib.is_storage(3)):
+        assert fn(ember) == fn(torch)
+    for fn in (lambda lib: lib.numel(3), lambda lib: lib.is_nonzero(3),
+               lambda lib: lib.is_nonzero(lib.tensor([1, 2])),
+               lambda lib: lib.is_nonzero(lib.tensor([]))):
+        same_message(fn)

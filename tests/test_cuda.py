@@ -250,3 +250,79 @@ def test_warning_free_import():
 def test_public_names_exist_in_pytorch():
     for name in ember.cuda.__all__:
         assert hasattr(torch.cuda, name), name
+
+
+# ---------------------------------------------------------------------------------------------
+# device checks, exercised without a GPU through a stand-in for a CuPy array
+# ---------------------------------------------------------------------------------------------
+
+class _FakeCudaArray:
+    """Metadata of a CuPy array on ``cuda:0`` (no data, no methods): an op that checks the
+    devices of its arguments before computing raises PyTorch's error; one that computes first
+    fails on this object instead."""
+
+    def __init__(self, a):
+        a = np.asarray(a)
+        self.shape, self.ndim, self.dtype, self.size = a.shape, a.ndim, a.dtype, a.size
+        self.strides, self.base = a.strides, None
+        self.device = type("Device", (), {"id": 0})()
+
+
+def _fake_cuda(*shape, dtype=np.float32):
+    return ember.Tensor._make(_FakeCudaArray(np.ones(shape, dtype)))
+
+
+DEVICE_MISMATCH = {
+    "add": lambda c: c(3, 4) + _fake_cuda(3, 4),
+    "radd": lambda c: _fake_cuda(3, 4) + c(3, 4),
+    "sub_": lambda c: c(3, 4).sub_(_fake_cuda(3, 4)),
+    "pow": lambda c: c(3, 4) ** _fake_cuda(3, 4),
+    "eq": lambda c: c(3, 4) == _fake_cuda(3, 4),
+    "maximum": lambda c: ember.maximum(c(3, 4), _fake_cuda(3, 4)),
+    "where": lambda c: ember.where(c(3, 4) > 0, c(3, 4), _fake_cuda(3, 4)),
+    "lerp": lambda c: ember.lerp(c(3, 4), _fake_cuda(3, 4), 0.5),
+    "addcmul": lambda c: ember.addcmul(c(3, 4), _fake_cuda(3, 4), c(3, 4)),
+    "clamp": lambda c: ember.clamp(c(3, 4), _fake_cuda(3, 4)),
+    "matmul": lambda c: c(4, 4) @ _fake_cuda(4, 4),
+    "mm": lambda c: ember.mm(c(4, 4), _fake_cuda(4, 4)),
+    "bmm": lambda c: ember.bmm(c(1, 4, 4), _fake_cuda(1, 4, 4)),
+    "mv": lambda c: ember.mv(c(4, 4), _fake_cuda(4)),
+    "dot": lambda c: ember.dot(c(4), _fake_cuda(4)),
+    "addmm": lambda c: ember.addmm(c(4, 4), c(4, 4), _fake_cuda(4, 4)),
+    "einsum": lambda c: ember.einsum("ij,jk", c(4, 4), _fake_cuda(4, 4)),
+    "tensordot": lambda c: ember.tensordot(c(4, 4), _fake_cuda(4, 4), 1),
+    "cat": lambda c: ember.cat([c(3, 4), _fake_cuda(3, 4)]),
+    "stack": lambda c: ember.stack([c(3, 4), _fake_cuda(3, 4)]),
+    "gather": lambda c: ember.gather(c(3, 4), 0, _fake_cuda(1, 4, dtype=np.int64)),
+    "index_select": lambda c: ember.index_select(c(3, 4), 0, _fake_cuda(2, dtype=np.int64)),
+    "scatter_add": lambda c: c(3, 4).scatter_add(0, ember.zeros(1, 4, dtype=ember.int64),
+                                                 _fake_cuda(3, 4)),
+    "index_add": lambda c: c(3, 4).index_add(0, ember.tensor([0, 1]), _fake_cuda(2, 4)),
+    "masked_fill": lambda c: c(3, 4).masked_fill(_fake_cuda(3, 4, dtype=bool), 0.0),
+    "setitem": lambda c: c(3, 4).__setitem__(0, _fake_cuda(4)),
+    "linalg.solve": lambda c: ember.linalg.solve(c(4, 4), _fake_cuda(4, 4)),
+    "linalg.cross": lambda c: ember.linalg.cross(c(3), _fake_cuda(3)),
+    "searchsorted": lambda c: ember.searchsorted(c(4), _fake_cuda(2)),
+    "bincount": lambda c: ember.bincount(ember.tensor([0, 1]), weights=_fake_cuda(2)),
+    "linear": lambda c: ember.nn.functional.linear(c(3, 4), _fake_cuda(5, 4)),
+    "mse_loss": lambda c: ember.nn.functional.mse_loss(c(3, 4), _fake_cuda(3, 4)),
+    "cross_entropy": lambda c: ember.nn.functional.cross_entropy(
+        c(3, 4), _fake_cuda(3, dtype=np.int64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_MISMATCH))
+def test_device_mismatch_is_checked_before_computing(name):
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but "
+                                           "found at least two devices, (cpu and cuda:0|cuda:0 "
+                                           "and cpu)!"):
+        DEVICE_MISMATCH[name](ember.ones)
+
+
+def test_backward_gradient_on_another_device():
+    x = ember.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="invalid gradient at index 0 - expected device cpu "
+                                           "but got cuda:0"):
+        (x * 2).backward(_fake_cuda(3))
+    with pytest.raises(RuntimeError, match="invalid gradient at index 0"):
+        ember.autograd.grad((x * 2).sum(), x, grad_outputs=_fake_cuda())

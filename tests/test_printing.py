@@ -237,3 +237,31 @@ def test_subclass_prefix():
 
         reprs.append(repr(MyTensor([1.0, 2.0])))
     assert reprs[0] == reprs[1] == "MyTensor([1., 2.])"
+
+
+class _HostedFake:
+    """Stand-in for a CuPy array on cuda:0 that can be copied to the host (``get``)."""
+
+    def __init__(self, a):
+        self._a = np.asarray(a)
+        self.shape, self.ndim, self.dtype, self.size = (self._a.shape, self._a.ndim,
+                                                        self._a.dtype, self._a.size)
+        self.device = type("Device", (), {"id": 0})()
+
+    def get(self):
+        return self._a
+
+
+@pytest.mark.parametrize("arr,rg,expected", [
+    (np.ones(2, np.float32), False, "tensor([1., 1.], device='cuda:0')"),
+    (np.ones((0, 3), np.int32), False,
+     "tensor([], device='cuda:0', size=(0, 3), dtype=torch.int32)"),
+    (np.ones((), np.float64), True,
+     "tensor(1., device='cuda:0', dtype=torch.float64, requires_grad=True)"),
+    (np.arange(3), False, "tensor([0, 1, 2], device='cuda:0')"),
+])
+def test_cuda_device_suffix(arr, rg, expected):
+    """PyTorch's format for CUDA tensors (checked without a GPU through a stand-in array)."""
+    t = ember.Tensor._make(_HostedFake(arr))
+    t._rg = rg
+    assert repr(t) == expected

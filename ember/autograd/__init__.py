@@ -54,6 +54,11 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool):
         else:
             if not isinstance(g, Tensor):
                 g = _util.full_like_tensor(out, g)
+            if g.device != out.device:
+                if g._data.ndim or not g.is_cpu:  # (a 0-d CPU gradient is moved, as in PyTorch)
+                    raise RuntimeError(f"invalid gradient at index {i} - expected device "
+                                       f"{out.device} but got {g.device}")
+                g = g.to(out.device)
             if g._data.shape != out._data.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output"
@@ -119,7 +124,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """``torch.autograd.grad``: gradients of ``outputs`` w.r.t. ``inputs``, without touching
     any ``.grad``."""
     if is_grads_batched:
-        raise NotImplementedError("ember: autograd.grad(is_grads_batched=True) is not supported")
+        return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     single = isinstance(inputs, Tensor)
     outputs = _as_tuple(outputs)
     inputs_t = _as_tuple(inputs)
@@ -148,6 +154,47 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         res = tuple(None if r is None else (r.detach() if r._grad_fn is not None else r)
                     for r in res)
     return res if not single else res
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads) -> tuple:
+    """``grad(..., is_grads_batched=True)``: PyTorch vmaps the backward pass over the leading
+    dim of every ``grad_outputs`` entry; ember runs one backward per batch entry (the same
+    numbers) and stacks the results. Like PyTorch, ``materialize_grads`` gives unbatched zeros
+    for an unused input."""
+    from ..ops import _util
+    from ..ops.shape import stack
+
+    outputs, inputs_t = _as_tuple(outputs), _as_tuple(inputs)
+    if grad_outputs is None:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    gos = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    sizes = []
+    for g in gos:
+        if g is not None:
+            if g.dim() == 0:
+                raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python "
+                                 "or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a "
+                                 "number")
+            sizes.append(g.shape[0])
+    if len(set(sizes)) > 1:
+        raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sizes} for the mapped dimension")
+    n = sizes[0] if sizes else 1
+    if retain_graph is None:
+        retain_graph = create_graph
+    per = [grad(outputs, inputs_t, [None if g is None else g[b] for g in gos],
+                retain_graph=retain_graph if b == n - 1 else True, create_graph=create_graph,
+                allow_unused=bool(allow_unused or materialize_grads)) for b in range(n)]
+    res = []
+    for i, inp in enumerate(inputs_t):
+        col = [r[i] for r in per]
+        if all(c is None for c in col):
+            res.append(_util.zeros_like_tensor(inp) if materialize_grads else None)
+            continue
+        zero = _util.zeros_like_tensor(inp)
+        res.append(stack([zero if c is None else c for c in col]))
+    return tuple(res)
 
 
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

@@ -234,6 +234,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     r = hook(tuple(buf))
                     if r is not None:
                         buf = list(r)
+            hook_buf = buf  # post hooks see undefined gradients as None, not materialized
 
             if type(node) is AccumulateGrad:
                 _run_accumulate(node, buf[0], capture, results, accumulate, create_graph, shared)
@@ -269,7 +270,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     raise
             if node._hooks:
                 for hook in list(node._hooks.values()):
-                    r = hook(grads, tuple(buf))
+                    r = hook(grads, tuple(hook_buf))
                     if r is not None:
                         grads = tuple(r)
             if not retain_graph:

@@ -149,6 +149,11 @@ def _generator(device="cuda") -> _backend.Generator:
 def __getattr__(name):
     if name == "default_generators":
         return tuple(_generator(i) for i in range(device_count()))
+    if name.endswith("Tensor"):  # the legacy types torch.cuda.FloatTensor & co.
+        from ..ops.creation import CUDA_LEGACY_TYPES
+
+        if name in CUDA_LEGACY_TYPES:
+            return CUDA_LEGACY_TYPES[name]
     raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")
 
 

@@ -193,6 +193,9 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             sub = out[pending]
             pending = pending[(sub < a) | (sub > b)]
     else:
+        if a > b:  # PyTorch's uniform proposals on [a, b] refuse the empty range
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={float(a):g} > to={float(b):g}")
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
 

@@ -221,6 +221,13 @@ class Cast(Op, name="ToCopyBackward0"):
     @staticmethod
     def forward(ctx, a, np_dtype):
         ctx.src = a.dtype
+        if a.dtype.kind == "c" and np.dtype(np_dtype).kind != "c":
+            if np.dtype(np_dtype) == np.bool_:  # nonzero test, silently (PyTorch)
+                return a != 0
+            # PyTorch's UserWarning, instead of NumPy's ComplexWarning
+            warnings.warn("Casting complex values to real discards the imaginary part",
+                          UserWarning, stacklevel=5)
+            return a.real.astype(np_dtype)
         return a.astype(np_dtype)
 
     @staticmethod

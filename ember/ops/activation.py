@@ -94,7 +94,7 @@ def _run(cls, x: Tensor, inplace: bool, name: str, *params) -> Tensor:
     """Apply activation op ``cls``; in place: PyTorch's checks first, then write back."""
     if inplace:
         check_inplace(x)
-        return _inplace(x, cls.apply(x, *params), name)
+        return _inplace(x, _INPLACE_NODE.get(cls, cls).apply(x, *params), name)
     return cls.apply(x, *params)
 
 
@@ -739,9 +739,6 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     applies per channel (dim 1 of ``input``), as in PyTorch."""
     x = _check(input, "prelu")
     w = _check(weight, "prelu", "weight", 2)
-    if w._data.ndim > 1:
-        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
-                           f"ndim = {w._data.ndim}")
     if x.dtype is not w.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got "
                            f"{_legacy_scalar_name(x.dtype)} and {_legacy_scalar_name(w.dtype)}")
@@ -752,13 +749,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     n = w._data.size
     nd = x._data.ndim
     if n != 1:
+        if nd == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
         channels = x._data.shape[1] if nd >= 2 else 1
         if n != channels:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        bshape = (1, n) + (1,) * (nd - 2)
-    else:
-        bshape = ()
+    if w._data.ndim > 1:  # checked after the channels, as PyTorch does
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w._data.ndim}")
+    bshape = (1, n) + (1,) * (nd - 2) if n != 1 else ()
     return PreluKernel.apply(x, w, bshape)
 
 
@@ -781,6 +781,12 @@ class RreluWithNoise(Op, name="RreluWithNoiseBackward0"):
             return g * Tensor._make(ctx.noise)
         (x,) = ctx.saved_tensors
         return LeakyRelu._df_t(g, x, ctx.slope)
+
+
+# PyTorch's in-place forms of these record a second node kind (``LeakyReluBackward1``, ...):
+# the same gradient, computed from the result because the input was overwritten
+_INPLACE_NODE = {cls: type(cls.__name__, (cls,), {}, name=cls.__name__[:-1] + "1")
+                 for cls in (Threshold, LeakyRelu, Elu, Celu, RreluWithNoise)}
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
@@ -807,8 +813,10 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
             u *= work(upper - lower)
             u += work(lower)
             noise = _arr(xp.where(a <= 0, u, work(1)).astype(npd, copy=False))
-    r = RreluWithNoise.apply(x, noise, (lower + upper) / 2)
-    return _inplace(x, r, "rrelu_") if inplace else r
+    if inplace:
+        return _inplace(x, _INPLACE_NODE[RreluWithNoise].apply(x, noise, (lower + upper) / 2),
+                        "rrelu_")
+    return RreluWithNoise.apply(x, noise, (lower + upper) / 2)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,

@@ -484,9 +484,14 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """``torch.nn.functional.unfold``: sliding blocks of a 4-D (or 3-D) input as columns."""
     from . import shape as _shape
 
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
-                           f"{input.ndim}D)")
+    shape = list(input.shape)
+    if len(shape) == 0:
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+    for d in (1, 2):  # PyTorch reads sizes 1 and 2 before checking the rank
+        _util.wrap_dim(d, len(shape))
+    if len(shape) not in (3, 4) or 0 in shape[len(shape) - 3:]:
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size "
+                           f"and other non-zero dimensions for input, but got: {shape}")
     batched = input.ndim == 4
     x = input if batched else _shape.unsqueeze(input, 0)
     ks = _tuple(kernel_size, 2, "kernel_size")
@@ -510,9 +515,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     """``torch.nn.functional.fold``: sum sliding-block columns back into an image."""
     from . import shape as _shape
 
-    if input.ndim not in (2, 3):
-        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
-                           f"supported (got {input.ndim}D)")
+    shape = list(input.shape)
+    if len(shape) not in (2, 3) or 0 in shape[len(shape) - 2:]:
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 "
+                           f"batch size and non-zero dimensions for input, but got: {shape}")
     batched = input.ndim == 3
     x = input if batched else _shape.unsqueeze(input, 0)
     os_ = _tuple(output_size, 2, "output_size")
@@ -524,7 +530,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     if x.shape[1] % kk:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
                            f"of kernel_size, but got input.size(1)={x.shape[1]} and "
-                           f"kernel_size=({ks[0]}, {ks[1]})")
+                           f"kernel_size=({ks[0]}, {ks[1]}).")
     blocks = [(os_[i] + 2 * pd[i] - dl[i] * (ks[i] - 1) - 1) // st[i] + 1 for i in range(2)]
     if blocks[0] * blocks[1] != x.shape[2]:
         raise RuntimeError(

@@ -22,6 +22,7 @@ from .._tensor import (
     channels_last,
     channels_last_3d,
     contiguous_format,
+    legacy_type_name,
     preserve_format,
 )
 from ..autograd.function import Op
@@ -1380,7 +1381,17 @@ def _legacy_new(cls, args, device, dtype=None, kwargs=None):
         data = args[0]
         if isinstance(data, str):
             raise TypeError("new(): invalid data type 'str'")
-        arr = _infer_np(data, d)
+        if data is None:
+            raise TypeError("new(): data must be a sequence (got NoneType)")
+        try:
+            arr = _infer_np(data, d)
+        except RuntimeError as e:
+            # the legacy constructors convert element by element, so PyTorch's error is
+            # about the element (``Tensor([None])``)
+            bad = str(e).partition("Could not infer dtype of ")[2]
+            if not bad:
+                raise
+            raise TypeError(f"must be real number, not {bad}") from None
     elif any(_is_int_like(a) for a in args):
         arr = np.empty(size_arg(args, None, "new"), dtype=npd)
     else:
@@ -1412,29 +1423,37 @@ def _legacy_dtype_name(d) -> str:
 
 
 class _LegacyTensorMeta(type):
-    """``isinstance(t, torch.FloatTensor)`` checks the dtype (and CPU), as in PyTorch."""
+    """``isinstance(t, torch.FloatTensor)`` checks the dtype and the device type (CPU, or CUDA
+    for ``torch.cuda.FloatTensor``), as in PyTorch."""
 
     def __instancecheck__(cls, obj):
-        return isinstance(obj, Tensor) and obj.dtype is cls._legacy_dtype and obj.is_cpu
+        return isinstance(obj, Tensor) and obj.dtype is cls._legacy_dtype and \
+            obj.is_cuda == cls._legacy_cuda
 
     def __repr__(cls) -> str:
-        return f"<class 'torch.{cls.__name__}'>"
+        return f"<class '{cls.__module__}.{cls.__name__}'>"
 
 
-def _legacy_type(name: str, d: _dtype.dtype):
+def _legacy_type(name: str, d: _dtype.dtype, cuda: bool = False):
+    module = "torch.cuda" if cuda else "torch"
+
     def __new__(cls, *args, device=None, **kwargs):
+        if cuda:
+            if not _backend.is_cuda_available():
+                raise TypeError(f"type {module}.{name} not available. Torch not compiled with "
+                                "CUDA enabled.")
+            device = "cuda" if device is None else device
         if len(args) == 1 and isinstance(args[0], Tensor) and not kwargs:
             src = args[0]
-            if src.dtype is not d:
-                raise TypeError(f"expected {_legacy_dtype_name(d)} (got "
-                                f"{_legacy_dtype_name(src.dtype)})")
+            if src.dtype is not d or src.is_cuda != cuda:
+                raise TypeError(f"expected {module}.{name} (got {legacy_type_name(src)})")
             return _alias_nograd(src) if not src._rg else Alias.apply(src)
         return _legacy_new(Tensor, args, device, dtype=d, kwargs=kwargs)
 
     return _LegacyTensorMeta(name, (), {"__new__": __new__, "_legacy_dtype": d,
-                                        "__module__": "torch", "dtype": d,
-                                        "__doc__": f"``torch.{name}``: legacy constructor of "
-                                                   f"{d} tensors."})
+                                        "_legacy_cuda": cuda, "__module__": module, "dtype": d,
+                                        "__doc__": f"``{module}.{name}``: legacy constructor of "
+                                                   f"{d} tensors{' on the GPU' if cuda else ''}."})
 
 
 FloatTensor = _legacy_type("FloatTensor", _dtype.float32)
@@ -1447,6 +1466,10 @@ ShortTensor = _legacy_type("ShortTensor", _dtype.int16)
 IntTensor = _legacy_type("IntTensor", _dtype.int32)
 LongTensor = _legacy_type("LongTensor", _dtype.int64)
 BoolTensor = _legacy_type("BoolTensor", _dtype.bool)
+# ``torch.cuda.FloatTensor`` & co. (exported by ember.cuda)
+CUDA_LEGACY_TYPES = {t.__name__: _legacy_type(t.__name__, t._legacy_dtype, cuda=True)
+                     for t in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, ByteTensor,
+                               CharTensor, ShortTensor, IntTensor, LongTensor, BoolTensor)}
 
 
 def new(self, *args, device=None, **kwargs) -> Tensor:

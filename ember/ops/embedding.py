@@ -428,8 +428,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if ids.size:
         bad = (ids < 0) | (ids >= num)
         if bool(bad.any()):
-            raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but "
-                               f"found idx to be {int(ids[xp.flatnonzero(bad)[0]])}")
+            pos = int(xp.flatnonzero(bad)[0])
+            if mode == "max" or padding_idx is not None:  # PyTorch's generic kernel's words
+                raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings "
+                                   f"but found idx to be {int(ids[pos])}")
+            raise RuntimeError(f"Index {pos} of input takes value {int(ids[pos])} which is not "
+                               f"in the valid range [0, {num})")
     _check_offsets(xp, offs, ids.shape[0])
     if max_norm is not None:
         with no_grad():

@@ -559,7 +559,8 @@ def _expand_input(inp: Tensor, shape: tuple) -> None:
                            f"match the existing size ({s[0]}) at non-singleton dimension 0.  "
                            f"Target sizes: {list(shape)}.  Tensor sizes: {list(s)}")
     lead = len(shape) - len(s)
-    for i, n in enumerate(s):
+    for i in range(len(s) - 1, -1, -1):  # last dim first, as PyTorch reports it
+        n = s[i]
         if n != 1 and n != shape[lead + i]:
             raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must match "
                                f"the existing size ({n}) at non-singleton dimension {lead + i}.  "
@@ -805,6 +806,8 @@ def _linalg_cross(input, other, dim, fname: str = "linalg.cross"):
     _util.broadcast_shapes_or_raise(sa, sb)
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(f"expected scalar type {_sname(input)} but found {_sname(other)}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     _util.check_same_device(input, other)
     return Cross.apply(input, other, d)
 
@@ -2809,6 +2812,10 @@ def linalg_vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None,
     if isinstance(ord, str) or not isinstance(ord, (numbers.Real, Tensor)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, not "
                         f"{type(ord).__name__}")
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise TypeError(f"linalg_vector_norm(): argument 'keepdim' (position 4) must be bool, "
+                        f"not {type(keepdim).__name__}")
+    keepdim = bool(keepdim)
     ord = float(ord.item()) if isinstance(ord, Tensor) else float(ord)
     x = _check_norm_dtype(x, dtype, fname)
     shape = x._data.shape
@@ -2850,6 +2857,10 @@ def linalg_matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dty
 
     fname = "linalg.matrix_norm"
     _check_tensor(A, "linalg_matrix_norm", "input")
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise TypeError(f"linalg_matrix_norm(): argument 'keepdim' must be bool, not "
+                        f"{type(keepdim).__name__}")
+    keepdim = bool(keepdim)
     if A._data.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor A must have at least 2 dimensions.")
     A = _check_norm_dtype(A, dtype, fname)

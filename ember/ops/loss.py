@@ -354,6 +354,7 @@ class SoftMarginLoss(_PointwiseLoss, name="SoftMarginLossBackward0"):
 
 def _same_size_broadcast(input: Tensor, target: Tensor):
     """PyTorch broadcasts input and target of the regression losses (after its warning)."""
+    _util.check_same_device(input, target)
     if input.shape == target.shape:
         return input, target
     return _shape.broadcast_tensors(input, target)
@@ -718,28 +719,31 @@ def _check_class_target(input: Tensor, target: Tensor, weight, fname: str) -> in
         tb = ts[0] if ts else 0
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({tb}).")
+    C = input.shape[0 if nd == 1 else 1]
+    # PyTorch's order: target rank and (N, d1, ...) size, then the dtype, then the 1-D and
+    # 4-D kernels' own shape checks; the K-dim kernels take int64 only
+    if nd <= 2 and target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if nd == 3 or nd > 4:
+        expected = [input.shape[0]] + list(input.shape[2:])
+        if list(ts) != expected:
+            raise RuntimeError(f"Expected target size {expected}, got {list(ts)}")
+    if nd == 4 and target.dim() != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got "
+                           f"targets of dimension: {target.dim()}")
     tdt = target._data.dtype
     if tdt not in (np.dtype(np.int64), np.dtype(np.uint8)):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_legacy_scalar_name(target.dtype)}")
-    C = input.shape[0 if nd == 1 else 1]
-    if nd <= 2:
-        if target.dim() > 1:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if nd == 1 and target.dim() == 1 and ts[0] != 1:
-            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
-                             f"{ts[0]}")
-    elif nd == 4:
-        if target.dim() != 3:
-            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got "
-                               f"targets of dimension: {target.dim()}")
-        if ts != (input.shape[0],) + tuple(input.shape[2:]):
-            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
-                               f"{list(ts)}")
-    else:
-        expected = [input.shape[0]] + list(input.shape[2:])
-        if list(ts) != expected:
-            raise RuntimeError(f"Expected target size {expected}, got {list(ts)}")
+    if nd == 1 and target.dim() == 1 and ts[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                         f"{ts[0]}")
+    if nd == 4 and ts != (input.shape[0],) + tuple(input.shape[2:]):
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
+                           f"{list(ts)}")
+    if nd > 2 and tdt != np.dtype(np.int64):
+        raise RuntimeError(f"expected scalar type Long but found "
+                           f"{_legacy_scalar_name(target.dtype)}")
     if weight is not None:
         _check(weight, fname, "weight", 3)
         if weight.dim() != 1 or weight.numel() != C:
@@ -789,9 +793,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if input.shape == target.shape and input.dim() >= 1:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
                                     label_smoothing)
-    if input.dim() == 0:
-        raise RuntimeError(f"Expected floating point type for target with class probabilities, "
-                           f"got {_legacy_scalar_name(target.dtype)}")
+    if input.dim() == 0:  # PyTorch's log_softmax over dim 1 fails first
+        if target.dim() != 0:
+            _util.wrap_dim(1, 0)
+        if target.is_floating_point():  # a 0-d pair takes the probabilities path
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+        raise RuntimeError(f"Expected floating point type for target with class "
+                           f"probabilities, got {_legacy_scalar_name(target.dtype)}")
     npd = input._data.dtype
     if not _is_float(npd):
         # (PyTorch's log_softmax runs, and fails, before the target checks)

@@ -362,15 +362,15 @@ def _batch_norm(input, weight, bias, running_mean, running_var, training, moment
     replaces the default running-statistics update (instance norm averages over the batch)."""
     _check_float(input, "batch_norm")
     c = input.shape[_util.wrap_dim(1, input.ndim)]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):  # PyTorch's order of checks
+        if t is None and not training and name.startswith("running"):
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     if training and (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be "
                          "None")
-    if not training and (running_mean is None or running_var is None):
-        raise RuntimeError("running_mean must be defined in evaluation mode")
     _check_param_dtypes(input, weight, bias, running_mean, running_var)
     _util.check_same_device(input, weight, bias, running_mean, running_var)
     shape = input._data.shape
@@ -614,7 +614,9 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     else:
         sizes = input.shape
         div = _shape.reshape(div, (sizes[0], 1, sizes[1], sizes[2], -1))
-        div = _pool.avg_pool3d(div, (size, 1, 1), stride=1, padding=(size // 2, 0, 0))
+        # (not avg_pool3d itself: its input-smaller-than-kernel check ignores the padding)
+        div = _pool._avg_poolnd(3, div, (size, 1, 1), 1, (size // 2, 0, 0), False, True, None,
+                                "local_response_norm")
         div = _shape.squeeze(div, 1)
         if div.shape[1] != c:
             div = _shape.narrow(div, 1, 0, c)

@@ -134,6 +134,9 @@ def _binary(cls, x, y, fname: str, floating: bool = False, extra=()):
     elif isinstance(s, bool):
         ok = not floating or _is_float_np(npd)
     elif isinstance(s, int):
+        if not -(1 << 63) <= s < 1 << 64:  # PyTorch reads Python ints as int64 or uint64
+            raise OverflowError("int too big to convert" if s > 0 else
+                                "can't convert negative int to unsigned")
         ok = npd.kind != "b" and (not floating or _is_float_np(npd))
         if ok and npd.kind in "iu":
             info = np.iinfo(npd)
@@ -182,6 +185,19 @@ def _inplace_binary(ufunc, fn, self: Tensor, other, fname: str, **kw) -> Tensor:
     is needed; otherwise out of place, then written back with autograd rebasing."""
     check_inplace(self)
     td = self._data
+    if ufunc is np.subtract and td.dtype == np.bool_:
+        ufunc = None  # sub() raises PyTorch's bool error (NumPy's own would escape)
+    if fname.startswith("bitwise_") and (isinstance(other, Tensor) or _scalar(other) is not None):
+        # PyTorch checks the output's shape and dtype before the kernel's dtype support
+        if isinstance(other, Tensor) and other._data.shape != td.shape:
+            shape = _util.broadcast_shapes_or_raise(td.shape, other._data.shape)
+            if tuple(shape) != td.shape:
+                raise RuntimeError(f"output with shape {list(td.shape)} doesn't match the "
+                                   f"broadcast shape {list(shape)}")
+        rdt = result_type(self, other)
+        if not _util.can_cast(rdt, self.dtype):
+            raise RuntimeError(f"result type {_util.dtype_name(rdt)} can't be cast to the "
+                               f"desired output type {_util.dtype_name(self.dtype)}")
     if ufunc is not None and not kw:
         grad = _state.enabled and (self._rg or (isinstance(other, Tensor) and other._rg))
         if not grad:
@@ -280,7 +296,7 @@ def _is_bool(v) -> bool:
 def _check_bool_sub(x, y) -> None:
     """PyTorch refuses subtraction with a bool operand (tensor or number)."""
     xb, yb = _is_bool(x), _is_bool(y)
-    if xb and yb and isinstance(x, Tensor) and isinstance(y, Tensor):
+    if xb and yb:  # (a Python bool counts as a bool tensor, as PyTorch wraps it)
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if xb or yb:
@@ -380,7 +396,7 @@ class DivMode(Op, name="DivBackward1"):
     @staticmethod
     def forward(ctx, a, b, mode):
         arr = b if isinstance(a, _Number) else a
-        if arr.dtype == np.bool_:
+        if arr.dtype == np.bool_ or arr.dtype.kind == "c":
             raise _not_impl(f"div_{mode}_{{dev}}", arr.dtype, arr)
         xp = array_module(arr)
         if _is_int(a) and _is_int(b) and _has_zero(b):
@@ -621,8 +637,22 @@ class Log10(_Unary, name="Log10Backward0"):
         return g / _conj(x * _LN10)
 
 
+def _log1p(xp, a):
+    """``log1p``; NumPy's complex log1p is ``log(1 + z)``, which loses all precision for small
+    ``z`` (PyTorch's is accurate there), so complex inputs near 0 use ``log1p(2x + x² + y²) / 2``
+    for the real part."""
+    if a.dtype.kind != "c":
+        return xp.log1p(a)
+    x, y = a.real, a.imag
+    near0 = xp.abs(a) < 0.5
+    re = xp.where(near0, 0.5 * xp.log1p(x * (2 + x) + y * y), xp.log(xp.abs(1 + a)))
+    r = xp.empty_like(a)
+    r.real, r.imag = re, xp.arctan2(y, 1 + x)
+    return r
+
+
 class Log1p(_Unary, name="Log1PBackward0"):
-    _fn = staticmethod(lambda xp, a: xp.log1p(a))
+    _fn = staticmethod(_log1p)
     _save_in = True
 
     @staticmethod
@@ -1327,11 +1357,17 @@ class NanToNum(Op, name="NanToNumBackward0"):
         return _where_const(array_module(x._data).isfinite(x._data), g), None, None, None
 
 
-def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
+def nan_to_num(input, nan: float | None = 0.0, posinf: float | None = None,
                neginf: float | None = None, *, out=None) -> Tensor:
     """``torch.nan_to_num``: NaN, +inf and -inf replaced (by default with 0 and the dtype's
     largest/lowest finite values); integer and bool tensors come back as a copy."""
     x = _check_tensor(input, "nan_to_num")
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, (str, bytes)) or not isinstance(v, numbers.Real)):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not "
+                            f"{type(v).__name__}")
+    if nan is None:
+        nan = 0.0
     if x._rg and _state.enabled and x._data.dtype.kind == "c":
         raise RuntimeError("nan_to_num does not support automatic differentiation for outputs "
                            "with complex dtype.")
@@ -1729,8 +1765,17 @@ class FmodTensor(FmodScalar, name="FmodBackward1"):
     pass
 
 
+def _remainder(xp, a, b):
+    """Python's modulo; for floats PyTorch's formula (fmod, then add the divisor when the signs
+    differ), which keeps fmod's signed zero: ``-2. % 2`` is ``-0.`` where NumPy gives ``0.``."""
+    if _is_int(a) and _is_int(b):
+        return xp.remainder(a, b)
+    m = xp.fmod(a, b)
+    return xp.where((m != 0) & ((m < 0) != (xp.asarray(b) < 0)), m + b, m)
+
+
 class RemainderScalar(_Mod, name="RemainderBackward0"):
-    _fn = staticmethod(lambda xp, a, b: xp.remainder(a, b))
+    _fn = staticmethod(_remainder)
     _kernel = "remainder_{dev}"
     _rounding = "floor"
 
@@ -2435,7 +2480,7 @@ def _as_operand(v, npd, like) -> object:
     """A Python number becomes a 0-d array of ``npd`` on ``like``'s device; tensors are cast."""
     if isinstance(v, Tensor):
         return cast(v, npd)
-    return array_module(like).asarray(v, dtype=npd)
+    return array_module(like).asarray(_check_int_bound(v, np.dtype(npd)), dtype=npd)
 
 
 class Where(Op, name="WhereBackward0"):
@@ -2646,6 +2691,8 @@ def _clamp(fname, input, lo, hi, scalar_cls, tensor_cls):
                             "Tensor out = None)\n * (Tensor input, Number min = None, Number max "
                             "= None, *, Tensor out = None)")
         rdt = result_type(x, lo, hi)
+        if rdt == _dtype.bool and lo is not None and hi is not None:
+            raise _not_impl("clamp_{dev}", np.dtype(np.bool_), x._data)
         ops = [cast(v, rdt) if v is not None else None for v in (x, lo, hi)]
         for v in ops[1:]:
             if v is not None:
@@ -2665,6 +2712,10 @@ def _clamp(fname, input, lo, hi, scalar_cls, tensor_cls):
         # Python numbers are weak: only non-float tensors can be promoted by them
         x = cast(x, result_type(x, lo, hi))
         npd = x._data.dtype
+    if npd == np.bool_:
+        which = "clamp" if lo is not None and hi is not None else \
+            ("clamp_min" if lo is not None else "clamp_max")
+        raise _not_impl(which + "_scalar_{dev}", npd, x._data)
     return scalar_cls.apply(x, _check_int_bound(lo, npd), _check_int_bound(hi, npd))
 
 
@@ -3077,7 +3128,9 @@ METHODS = {
     "divide": div, "divide_": div_, "true_divide": true_divide, "true_divide_": div_,
     "conj": conj, "relu": relu, "relu_": relu_, "positive": positive,
     "signbit": signbit, "isnan": isnan, "isinf": isinf, "isfinite": isfinite,
-    "isposinf": isposinf, "isneginf": isneginf, "isreal": isreal, "real": real, "imag": imag,
+    "isposinf": isposinf, "isneginf": isneginf, "isreal": isreal,
+    "real": property(real, lambda self, v: real(self).copy_(v)),
+    "imag": property(imag, lambda self, v: imag(self).copy_(v)),
     "angle": angle, "round": round, "round_": _round_, "logit": logit, "logit_": _logit_,
     "nan_to_num": nan_to_num, "nan_to_num_": _nan_to_num_, "polygamma": _polygamma_method,
     "polygamma_": _polygamma_, "float_power": float_power, "float_power_": float_power_,

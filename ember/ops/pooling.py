@@ -23,7 +23,9 @@ from .indexing import index_add_at
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
            "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "lp_pool1d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "lp_pool1d",
            "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
@@ -124,8 +126,9 @@ class ScatterPlanes(Op, name="MaxPool2DWithIndicesBackward0"):
         plane = int(np.prod(in_size)) if in_size else 1
         out = xp.zeros((n * c, plane), dtype=g.dtype)
         rows = xp.arange(n * c, dtype=np.int64).reshape(n * c, 1)
-        idx = indices.reshape(n * c, -1)
-        vals = g.reshape(n * c, -1)
+        m = math.prod(indices.shape[2:])  # not -1: n * c may be 0
+        idx = indices.reshape(n * c, m)
+        vals = g.reshape(n * c, m)
         if unique:
             out[rows, idx] = vals
         else:
@@ -137,6 +140,14 @@ class ScatterPlanes(Op, name="MaxPool2DWithIndicesBackward0"):
         return GatherPlanes.apply(gg, ctx.indices)
 
 
+class MaxUnpool2d(ScatterPlanes, name="MaxUnpool2DBackward0"):
+    pass
+
+
+class MaxUnpool3d(ScatterPlanes, name="MaxUnpool3DBackward0"):
+    pass
+
+
 class GatherPlanes(Op, name="GatherPlanesBackward0"):
     """Values of (N, C, *in) at flat per-plane ``indices`` of shape (N, C, *out)."""
 
@@ -146,9 +157,10 @@ class GatherPlanes(Op, name="GatherPlanesBackward0"):
         ctx.indices = indices
         ctx.in_size = x.shape[2:]
         n, c = x.shape[:2]
-        flat = x.reshape(n * c, -1)
+        flat = x.reshape(n * c, math.prod(ctx.in_size))  # not -1: n * c may be 0
         rows = xp.arange(n * c, dtype=np.int64).reshape(n * c, 1)
-        return flat[rows, indices.reshape(n * c, -1)].reshape(indices.shape)
+        return flat[rows, indices.reshape(n * c, math.prod(indices.shape[2:]))].reshape(
+            indices.shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -182,13 +194,50 @@ class MaxPool3d(MaxPool, name="MaxPool3DWithIndicesBackward0"):
 _MAXPOOL = {1: MaxPool1d, 2: MaxPool, 3: MaxPool3d}
 
 
+def _rank_error(r: int, lo: int, fname: str) -> RuntimeError:
+    """ATen's ``checkDimRange`` message (1-d pooling ops and adaptive 1-d pools)."""
+    return RuntimeError(f"Expected {lo} to {lo + 1} dimensions, but got {r}-dimensional tensor "
+                        f"for argument #1 'self' (while checking arguments for {fname})")
+
+
 def _check_pool_input(x, nd, fname):
+    """PyTorch's rank and empty-size checks for max/avg/LP pooling, message for message.
+
+    A non-batch dim (every dim of an unbatched input, all but dim 0 of a batched one) must be
+    non-empty; each op words the two failures its own way, and ``avg_pool1d`` checks its
+    ``(N, C, 1, L)`` view with ``avg_pool2d``'s words.
+    """
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(x).__name__}")
-    if x.ndim not in (nd + 1, nd + 2) or x.numel() == 0 and x.ndim == nd + 1:
+    shape = list(x.shape)
+    r = len(shape)
+    good_rank = r in (nd + 1, nd + 2)
+    empty = good_rank and 0 in shape[r - nd - 1:]
+    if good_rank and not empty:
+        return
+    opt0 = "tensor with optional 0 dim batch size for input, but got:"
+    if fname == "max_pool1d":
+        raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) {opt0}{shape}")
+    if fname == "avg_pool1d":
+        if not good_rank:
+            raise _rank_error(r, 2, fname)
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) {opt0}{shape[:-1] + [1, shape[-1]]}")
+    if fname == "avg_pool2d" and r < 3:
+        # PyTorch reads size(-3) before checking the rank
+        if r == 0:
+            raise IndexError("Dimension specified as -3 but tensor has no dimensions")
+        _util.wrap_dim(-3, r)
+    if nd == 2 and (empty or fname == "avg_pool2d"):
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) {opt0}{shape}")
+    if not good_rank:
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for "
                            "input")
+    op = "max_pool3d_with_indices_out_cpu_template" if fname == "max_pool3d" else fname
+    # PyTorch names dimension 0 whichever dim is empty
+    raise RuntimeError(f"{op}(): Expected input's non-batch dimensions to have positive length, "
+                       f"but input has a shape of {shape} and non-batch dimension 0 has length "
+                       "zero!")
 
 
 def _batched(x, nd):
@@ -226,11 +275,21 @@ def _pool_args(nd, kernel_size, stride, padding, dilation, fname):
     return k, s, p, d
 
 
-def _check_out(x, out, nd):
+def _check_out(x, out, nd, fname="", k=None):
+    """PyTorch's too-small-output messages (``x`` is the batched input)."""
+    if fname == "avg_pool3d" and any(x.shape[2 + i] < k[i] for i in range(3)):
+        t, h, w = x.shape[2:]
+        raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     if any(o <= 0 for o in out):
+        if fname == "max_pool1d":
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
         c = x.shape[1]
-        raise RuntimeError(f"Given input size: ({c}x{'x'.join(map(str, x.shape[2:]))}). "
-                           f"Calculated output size: ({c}x{'x'.join(map(str, out))}). Output "
+        ins, outs = list(x.shape[2:]), list(out)
+        if fname == "avg_pool1d":  # reported for its (N, C, 1, L) view
+            ins, outs = [1] + ins, [1] + outs
+        raise RuntimeError(f"Given input size: ({c}x{'x'.join(map(str, ins))}). "
+                           f"Calculated output size: ({c}x{'x'.join(map(str, outs))}). Output "
                            "size is too small")
 
 
@@ -240,7 +299,7 @@ def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, re
     k, s, p, d = _pool_args(nd, kernel_size, stride, padding, dilation, fname)
     x, batched = _batched(input, nd)
     out, _ = _geometry(x.shape[2:], k, s, p, d, ceil_mode)
-    _check_out(x, out, nd)
+    _check_out(x, out, nd, fname)
     vals, idx = _MAXPOOL[nd].apply(x, k, s, p, d, bool(ceil_mode))
     vals, idx = _unbatch(vals, batched), _unbatch(idx, batched)
     return (vals, idx) if return_indices else vals
@@ -268,17 +327,23 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool1d_with_indices``: values and indices whatever
+    ``return_indices`` says (as PyTorch)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool2d_with_indices``: values and indices whatever
+    ``return_indices`` says (as PyTorch)."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
-                            ceil_mode=False, return_indices=True):
+                            ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool3d_with_indices``: values and indices whatever
+    ``return_indices`` says (as PyTorch)."""
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
@@ -374,7 +439,7 @@ def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_includ
         raise RuntimeError("divisor must be not zero")
     x, batched = _batched(input, nd)
     out, _ = _geometry(x.shape[2:], k, s, p, (1,) * nd, ceil_mode)
-    _check_out(x, out, nd)
+    _check_out(x, out, nd, fname, k)
     y = _AVGPOOL[nd].apply(x, k, s, p, bool(ceil_mode), bool(count_include_pad),
                            divisor_override)
     return _unbatch(y, batched)
@@ -412,20 +477,43 @@ def _bins(size, out):
 
 
 def _adaptive_args(input, output_size, nd, fname):
-    if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
-        shape = list(input.shape) if isinstance(input, Tensor) else input
-        raise RuntimeError(f"{fname}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {shape}")
+    """Output size and PyTorch's input checks for adaptive pooling.
+
+    Max pooling and 3-d average pooling need every dim but the first non-empty, 2-d average
+    pooling only the spatial ones, 1-d average pooling its ``(N, C, 1, L)`` view's; 3-d average
+    pooling checks sizes before the rank.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    shape = list(input.shape)
+    r = len(shape)
+    avg = fname.startswith("adaptive_avg")
+    view, what = shape, fname
+    if avg and nd == 1 and r in (2, 3):
+        view, what = shape[:-1] + [1, shape[-1]], "adaptive_avg_pool2d"
+    first = max(len(view) - 2, 0) if avg and nd < 3 else 1
+    empty = [i for i in range(first, len(view)) if view[i] == 0]
+
+    def empty_error():
+        return RuntimeError(f"{what}(): Expected input to have non-zero size for non-batch "
+                            f"dimensions, but input has sizes {view} with dimension {empty[0]} "
+                            "being empty")
+
+    if avg and nd == 3 and empty:
+        raise empty_error()
+    if r not in (nd + 1, nd + 2):
+        if nd == 1:
+            raise _rank_error(r, 2, fname)
+        raise RuntimeError(f"{fname}(): Expected {nd + 1}D or {nd + 2}D tensor, but got"
+                           f"{'' if avg else ':'} {shape}")
+    if empty:
+        raise empty_error()
     osz = output_size if isinstance(output_size, (list, tuple)) else (output_size,) * nd
     if len(osz) != nd:
         raise RuntimeError(f"{fname}: output_size must be {nd}")
     in_size = input.shape[-nd:]
-    osz = tuple(in_size[i] if osz[i] is None else int(osz[i]) for i in range(nd))
-    for i in range(input.ndim - nd, input.ndim):
-        if input.shape[i] == 0:
-            raise RuntimeError(f"{fname}(): Expected input to have non-zero size for non-batch "
-                               f"dimensions, but input has sizes {list(input.shape)} with "
-                               f"dimension {i} being empty")
-    return osz
+    return tuple(in_size[i] if osz[i] is None else int(osz[i]) for i in range(nd))
 
 
 def _adaptive_avg(nd, input, output_size, fname):
@@ -505,7 +593,7 @@ class AdaptiveMaxPool(Op, name="AdaptiveMaxPool2DBackward0"):
         flat = np.transpose(flat, perm).reshape(tuple(osz) + (-1,))
         flat = xp.asarray(flat)
         n, c = x.shape[:2]
-        planes = x.reshape(n, c, -1)
+        planes = x.reshape(n, c, math.prod(in_size))  # not -1: n * c may be 0
         win = planes[:, :, flat]  # (n, c, *osz, K)
         arg = win.argmax(axis=-1)
         vals = xp.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
@@ -533,14 +621,29 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max(1, input, output_size, return_indices, "adaptive_max_pool1d")
 
 
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool1d_with_indices``: values and indices."""
+    return _adaptive_max(1, input, output_size, True, "adaptive_max_pool1d")
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """``torch.nn.functional.adaptive_max_pool2d``."""
     return _adaptive_max(2, input, output_size, return_indices, "adaptive_max_pool2d")
 
 
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool2d_with_indices``: values and indices."""
+    return _adaptive_max(2, input, output_size, True, "adaptive_max_pool2d")
+
+
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """``torch.nn.functional.adaptive_max_pool3d``."""
     return _adaptive_max(3, input, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``torch.nn.functional.adaptive_max_pool3d_with_indices``: values and indices."""
+    return _adaptive_max(3, input, output_size, True, "adaptive_max_pool3d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,10 +653,13 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
     from . import pointwise as pw
 
-    k = _tuple(kernel_size, nd, "kernel_size")
+    # PyTorch pools through avg_pool{nd}d and so reports its errors
+    fname = f"avg_pool{nd}d"
+    _check_pool_input(input, nd, fname)
+    k, s, _, _ = _pool_args(nd, kernel_size, stride, 0, 1, fname)
     pool = _AVGPOOL[nd]
     x, batched = _batched(input, nd)
-    s = k if stride is None else _tuple(stride, nd, "stride")
+    _check_out(x, _geometry(x.shape[2:], k, s, (0,) * nd, (1,) * nd, ceil_mode)[0], nd, fname, k)
     out = pool.apply(pw.pow(x, norm_type), k, s, (0,) * nd, bool(ceil_mode), True, None)
     kk = math.prod(k)
     # PyTorch: (sign(out) * relu(|out|) * kw * kh) ** (1/p)
@@ -580,6 +686,19 @@ def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size, f
     k = _tuple(kernel_size, nd, "kernel_size")
     s = k if stride is None else _tuple(stride, nd, "stride")
     p = _tuple(padding, nd, "padding")
+    # PyTorch unpools 1-d inputs as (..., L, 1) images, so its messages count that extra dim
+    shape = list(input.shape) + ([1] if nd == 1 else [])
+    r, nd2 = len(shape), max(nd, 2)
+    if r < nd2:
+        raise IndexError("tuple index out of range")  # PyTorch's Python-side size lookup
+    if r not in (nd2 + 1, nd2 + 2):
+        raise RuntimeError(f"Input to max_unpooling{nd2}d should be a {nd2 + 1}d or {nd2 + 2}d "
+                           f"Tensor, but got a tensor with {r} dimensions.")
+    empty = [i for i in range(1, r) if shape[i] == 0]
+    if empty:
+        raise RuntimeError(f"max_unpooling{nd2}d_forward_out_cpu(): Expected input to have "
+                           f"non-zero size for non-batch dimensions, but got {shape} with "
+                           f"dimension {empty[0]} being empty.")
     x, batched = _batched(input, nd)
     idx, _ = _batched(indices, nd)
     if indices.dtype is not _dtype.int64:
@@ -603,8 +722,9 @@ def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size, f
     ia = idx._data
     if ia.size and (int(ia.min()) < 0 or int(ia.max()) >= plane):
         raise RuntimeError(f"Found an invalid max index: {int(ia.max())} (output volumes are of "
-                           f"size {'x'.join(map(str, osz))}")
-    y = ScatterPlanes.apply(x, ia, osz, False)
+                           f"size {'x'.join(map(str, osz))})")
+    # overlapping windows repeat an index: PyTorch writes (the same maximum) once, not a sum
+    y = (MaxUnpool3d if nd == 3 else MaxUnpool2d).apply(x, ia, osz, True)
     return _unbatch(y, batched)
 
 

@@ -93,9 +93,12 @@ def _check_tensor(x, fname: str, arg: str = "input", pos: int = 1) -> None:
                         f"{type(x).__name__}")
 
 
-def _check_bool(v, fname: str, arg: str) -> None:
+def _check_bool(v, fname: str, arg: str) -> bool:
+    """PyTorch's TypeError for a non-bool flag; NumPy bools come back as Python bools (NumPy's
+    own reductions reject ``keepdims=np.bool_``)."""
     if not isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{fname}(): argument '{arg}' must be bool, not {type(v).__name__}")
+    return bool(v)
 
 
 def _one_dim(dim, ndim: int, fname: str) -> int:
@@ -136,16 +139,39 @@ def _wrap(arr) -> Tensor:
     return t
 
 
+_C_TYPE_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+                 "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+                 "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+                 "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _exact_out_dtype(o, r: Tensor) -> None:
+    """Index-producing ops take ``out`` tensors of exactly the result's dtype (PyTorch's
+    error; other ops cast into ``out``)."""
+    if isinstance(o, Tensor) and o._data.dtype != r._data.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {_C_TYPE_NAMES[r.dtype._name]}, "
+                           f"but got {_C_TYPE_NAMES[o.dtype._name]} instead")
+
+
 def _out2(out, res, fname: str, rtype):
     """``out=(values, indices)`` for the multi-output ops; returns the ``*_out`` named tuple."""
     if not isinstance(out, (tuple, list)) or len(out) != len(res):
         raise TypeError(f"{fname}(): argument 'out' must be tuple of Tensors, not "
                         f"{type(out).__name__}")
+    for o, r in zip(out, res):
+        _exact_out_dtype(o, r)
     return rtype(tuple(write_out(o, r, fname) for o, r in zip(out, res)))
 
 
 def _ret(r: Tensor, out, fname: str) -> Tensor:
     return r if out is None else write_out(out, r, fname)
+
+
+def _ret_index(r: Tensor, out, fname: str) -> Tensor:
+    if out is None:
+        return r
+    _exact_out_dtype(out, r)
+    return write_out(out, r, fname)
 
 
 def _nonempty_dim(a, d: int, fname: str, sep: str = "():") -> None:
@@ -418,6 +444,16 @@ def _sum_dtype(input: Tensor, dtype):
     return input._data.dtype
 
 
+def _out_dtype(dtype, out, bool_kernel: str | None = None):
+    """For sum/prod/cumsum/cumprod PyTorch computes in ``out``'s dtype when no ``dtype`` is
+    given (an int8 ``out`` truncates the inputs first)."""
+    if dtype is not None or not isinstance(out, Tensor):
+        return dtype
+    if bool_kernel is not None and out._data.dtype == np.bool_:
+        raise _not_implemented(bool_kernel, out._data.dtype)
+    return out.dtype
+
+
 def _parse_dim_dtype(dim, dtype, fname: str):
     if isinstance(dim, _dtype.dtype):  # PyTorch's dtype is keyword-only
         raise TypeError(f"{fname}() received an invalid combination of arguments - got "
@@ -428,7 +464,9 @@ def _parse_dim_dtype(dim, dtype, fname: str):
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:  # noqa: A001
     """``torch.sum``; integer and bool inputs sum to int64 like PyTorch."""
     _check_tensor(input, "sum")
+    keepdim = _check_bool(keepdim, "sum", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "sum")
+    dtype = _out_dtype(dtype, out)
     dims = reduce_dims(dim, input._data.ndim)
     npd = _sum_dtype(input, dtype)
     cls = SumAll if dim is None else Sum
@@ -459,6 +497,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> T
     _check_tensor(input, "nansum")
     if input._data.dtype.kind == "c":
         raise RuntimeError("nansum does not support complex inputs")
+    keepdim = _check_bool(keepdim, "nansum", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "nansum")
     dims = reduce_dims(dim, input._data.ndim)
     return _ret(Nansum.apply(input, dims, keepdim, _sum_dtype(input, dtype)), out, "nansum")
@@ -493,6 +532,7 @@ class MeanAll(Mean, name="MeanBackward0"):
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """``torch.mean``: floating and complex inputs only, as in PyTorch."""
     _check_tensor(input, "mean")
+    keepdim = _check_bool(keepdim, "mean", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "mean")
     d = input.dtype if dtype is None else dtype
     if not (d.is_floating_point or d.is_complex):
@@ -512,6 +552,7 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> 
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_util.dtype_name(input.dtype)}")
+    keepdim = _check_bool(keepdim, "nanmean", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "nanmean")
     a = input._data
     xp = array_module(a)
@@ -582,7 +623,9 @@ def _prod_grad(g: Tensor, x: Tensor, r: Tensor, d: int) -> Tensor:
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None, out=None) -> Tensor:
     """``torch.prod`` over everything or one int ``dim``; integer inputs give int64."""
     _check_tensor(input, "prod")
+    keepdim = _check_bool(keepdim, "prod", "keepdim")
     dim, dtype = _parse_dim_dtype(dim, dtype, "prod")
+    dtype = _out_dtype(dtype, out)
     npd = _sum_dtype(input, dtype)
     if dim is None:
         return _ret(ProdAll.apply(input, None, False, npd), out, "prod")
@@ -635,6 +678,8 @@ def _max_min(input, dim, keepdim, out, fname, all_cls, dim_cls, picker, rtype, r
              elementwise):
     _check_tensor(input, fname)
     if input._data.dtype.kind == "c":
+        if dim is _MISSING:
+            raise _not_implemented(f"{fname}_all", input._data.dtype)
         raise RuntimeError(f"{fname}(): does not support complex input")
     if dim is _MISSING:
         if input._data.size == 0:
@@ -647,7 +692,7 @@ def _max_min(input, dim, keepdim, out, fname, all_cls, dim_cls, picker, rtype, r
         from . import pointwise
 
         return getattr(pointwise, elementwise)(input, dim, out=out)
-    _check_bool(keepdim, fname, "keepdim")
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
     d = _one_dim(dim, a.ndim, fname)
     _nonempty_dim(a, d, fname)
@@ -712,7 +757,10 @@ def _check_extreme_dims(a, dim, dims, fname: str) -> None:
 
 def _amax_amin(input, dim, keepdim, out, fname, cls, is_max):
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented(f"{fname[1:]}_values_cpu", a.dtype)
     dims = reduce_dims(dim, a.ndim)
     _check_extreme_dims(a, dim, dims, fname)
     return _ret(cls.apply(input, dims, keepdim, is_max), out, fname)
@@ -757,6 +805,8 @@ def aminmax(input, *, dim=None, keepdim: bool = False, out=None):
     """``torch.aminmax``: ``(min, max)`` over ``dim`` or all elements."""
     _check_tensor(input, "aminmax")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented("aminmax_cpu", a.dtype)
     if dim is None:
         if a.size == 0:
             raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
@@ -774,7 +824,11 @@ def aminmax(input, *, dim=None, keepdim: bool = False, out=None):
 
 def _arg_extreme(input, dim, keepdim, fname, pick) -> Tensor:
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
+    if a.dtype == np.bool_ or a.dtype.kind == "c":
+        kind = "bool" if a.dtype == np.bool_ else "complex"
+        raise RuntimeError(f"{fname}(): does not support {kind} input")
     xp = array_module(a)
     if dim is None:
         if a.size == 0:
@@ -792,14 +846,14 @@ def _arg_extreme(input, dim, keepdim, fname, pick) -> Tensor:
     return _wrap((r if keepdim else r.squeeze(d)).astype(_INT64, copy=False))
 
 
-def argmax(input, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(input, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """``torch.argmax``: index of the first maximum (NaN counts as the maximum)."""
-    return _arg_extreme(input, dim, keepdim, "argmax", _argmax_pick)
+    return _ret_index(_arg_extreme(input, dim, keepdim, "argmax", _argmax_pick), out, "argmax")
 
 
-def argmin(input, dim=None, keepdim: bool = False) -> Tensor:
+def argmin(input, dim=None, keepdim: bool = False, *, out=None) -> Tensor:
     """``torch.argmin``: index of the first minimum (NaN counts as the minimum)."""
-    return _arg_extreme(input, dim, keepdim, "argmin", _argmin_pick)
+    return _ret_index(_arg_extreme(input, dim, keepdim, "argmin", _argmin_pick), out, "argmin")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -895,6 +949,7 @@ class StdMean(_VarStdBase, name="StdMeanBackward0"):
 
 def _var_args(fname, input, dim, unbiased, keepdim, correction):
     _check_tensor(input, fname)
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     if isinstance(dim, bool):  # the legacy std(input, unbiased) form
         if unbiased is not None:
             raise TypeError(f"{fname}() received an invalid combination of arguments")
@@ -908,27 +963,27 @@ def _var_args(fname, input, dim, unbiased, keepdim, correction):
         correction = 1 if unbiased is None or unbiased else 0
     dims = reduce_dims(dim, input._data.ndim)
     _dof_warning(fname, _numel(input._data.shape, dims), correction)
-    return dims, correction
+    return dims, correction, keepdim
 
 
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
         out=None) -> Tensor:
     """``torch.var`` with ``correction`` (default 1) or the legacy ``unbiased`` flag."""
-    dims, c = _var_args("var", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("var", input, dim, unbiased, keepdim, correction)
     return _ret(Var.apply(input, dims, c, keepdim, "var"), out, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
         out=None) -> Tensor:
     """``torch.std``: square root of :func:`var`; zero std gives zero gradient like PyTorch."""
-    dims, c = _var_args("std", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("std", input, dim, unbiased, keepdim, correction)
     return _ret(Std.apply(input, dims, c, keepdim, "std"), out, "std")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
              out=None) -> tuple:
     """``torch.var_mean``: the tuple ``(var, mean)``."""
-    dims, c = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
     res = VarMean.apply(input, dims, c, keepdim, "var_mean")
     if out is not None:
         return tuple(_out2(out, res, "var_mean", tuple))
@@ -938,7 +993,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None,
              out=None) -> tuple:
     """``torch.std_mean``: the tuple ``(std, mean)``."""
-    dims, c = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
+    dims, c, keepdim = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
     res = StdMean.apply(input, dims, c, keepdim, "std_mean")
     if out is not None:
         return tuple(_out2(out, res, "std_mean", tuple))
@@ -986,6 +1041,7 @@ def logsumexp(input, dim, keepdim: bool = False, *, out=None) -> Tensor:
     """``torch.logsumexp``: numerically stable ``log(sum(exp(x)))``; integer inputs are
     computed in the default float dtype."""
     _check_tensor(input, "logsumexp")
+    keepdim = _check_bool(keepdim, "logsumexp", "keepdim")
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' (position 2) must be tuple of ints, not "
                         "NoneType")
@@ -1101,7 +1157,7 @@ def _softmax_common(cls, input, dim, dtype, fname: str) -> Tensor:
     return cls.apply(input, (d,) if a.ndim else ())
 
 
-def softmax(input, dim, dtype=None) -> Tensor:
+def softmax(input, dim, dtype=None, *, out=None) -> Tensor:
     """``torch.softmax`` along ``dim``; ``dtype`` casts the input first.
 
     A fused op with its own fused backward (``y * (g - sum(g * y))``), one of the design's
@@ -1109,13 +1165,14 @@ def softmax(input, dim, dtype=None) -> Tensor:
     a 1000x1000 float32 input forward+backward takes 1.9 ms against 4.3 ms for the
     exp/amax/sum/div composite (same machine, same run).
     """
-    return _softmax_common(Softmax, input, dim, dtype, "softmax")
+    return _ret(_softmax_common(Softmax, input, dim, dtype, "softmax"), out, "softmax")
 
 
-def log_softmax(input, dim, dtype=None) -> Tensor:
+def log_softmax(input, dim, dtype=None, *, out=None) -> Tensor:
     """``torch.log_softmax`` along ``dim``: a fused, overflow-free ``x - logsumexp(x)`` whose
     fused backward (``g - exp(y) * sum(g)``) needs only the output (see :func:`softmax`)."""
-    return _softmax_common(LogSoftmax, input, dim, dtype, "log_softmax")
+    return _ret(_softmax_common(LogSoftmax, input, dim, dtype, "log_softmax"), out,
+                "log_softmax")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1152,6 +1209,7 @@ def cumsum(input, dim, *, dtype=None, out=None) -> Tensor:
     """``torch.cumsum``; integer and bool inputs accumulate in int64 like PyTorch."""
     _check_tensor(input, "cumsum")
     d = _util.wrap_dim(dim, input._data.ndim)
+    dtype = _out_dtype(dtype, out, "cumsum_out_cpu")
     return _ret(Cumsum.apply(input, d, False, _sum_dtype(input, dtype)), out, "cumsum")
 
 
@@ -1193,6 +1251,7 @@ def cumprod(input, dim, *, dtype=None, out=None) -> Tensor:
     """``torch.cumprod``; integer inputs give int64; the gradient is exact with zeros."""
     _check_tensor(input, "cumprod")
     d = _util.wrap_dim(dim, input._data.ndim)
+    dtype = _out_dtype(dtype, out, "cumprod_out_cpu")
     return _ret(Cumprod.apply(input, d, _sum_dtype(input, dtype)), out, "cumprod")
 
 
@@ -1232,6 +1291,8 @@ def cummax(input, dim, *, out=None):
     """``torch.cummax``: running maximum and the index where it was (last) attained; the
     gradient of each output goes to that index."""
     _check_tensor(input, "cummax")
+    if input._data.dtype.kind == "c":
+        raise _not_implemented("cummax_cpu", input._data.dtype)
     d = _util.wrap_dim(dim, input._data.ndim)
     res = Cummax.apply(input, d, "maximum")
     return _out2(out, res, "cummax", return_types.cummax_out) if out is not None \
@@ -1241,6 +1302,8 @@ def cummax(input, dim, *, out=None):
 def cummin(input, dim, *, out=None):
     """``torch.cummin``: see :func:`cummax`."""
     _check_tensor(input, "cummin")
+    if input._data.dtype.kind == "c":
+        raise _not_implemented("cummin_cpu", input._data.dtype)
     d = _util.wrap_dim(dim, input._data.ndim)
     res = Cummin.apply(input, d, "minimum")
     return _out2(out, res, "cummin", return_types.cummin_out) if out is not None \
@@ -1334,6 +1397,10 @@ def logcumsumexp(input, dim, *, out=None) -> Tensor:
 
 def _logical_reduce(input, dim, keepdim, out, fname, fn) -> Tensor:
     _check_tensor(input, fname)
+    if isinstance(out, Tensor) and out._data.dtype not in (np.bool_, np.uint8):
+        raise RuntimeError(f"{fname} only supports bool tensor for result, got: "
+                           f"{_name(out._data.dtype)}")
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     a = input._data
     # unlike sum, PyTorch's all/any reduce nothing for an explicit empty dim list
     empty = isinstance(dim, (tuple, list)) and len(dim) == 0
@@ -1502,6 +1569,7 @@ class Kthvalue(_PickAlong, name="KthvalueBackward0"):
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """``torch.kthvalue``: the k-th smallest element (1-based) along ``dim`` and its index."""
     d = _select_args(input, dim, "kthvalue", "kthvalue_cpu")
+    keepdim = _check_bool(keepdim, "kthvalue", "keepdim")
     a = input._data
     n = a.shape[d] if a.ndim else 1
     k = int(k)
@@ -1571,6 +1639,7 @@ def _median(input, dim, keepdim, out, fname, ignore_nan, all_cls, dim_cls, rtype
 
         return _ret(all_cls.apply(input, whole), out, fname)
     d = _select_args(input, dim, fname, f"{fname}_cpu")
+    keepdim = _check_bool(keepdim, fname, "keepdim")
     res = dim_cls.apply(input, d, keepdim, _median_pick(ignore_nan))
     return _out2(out, res, fname, rtype_out) if out is not None else rtype(res)
 
@@ -1619,6 +1688,7 @@ def mode(input, dim: int = -1, keepdim: bool = False, *, out=None):
     """``torch.mode``: the most frequent value along ``dim`` and an index of it."""
     _check_tensor(input, "mode")
     _check_sortable(input, "mode")
+    keepdim = _check_bool(keepdim, "mode", "keepdim")
     a = input._data
     d = _one_dim(dim, a.ndim, "mode")
     _nonempty_dim(a, d, "mode")
@@ -1735,6 +1805,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
     the result is sorted even with ``sorted=False``."""
     _check_tensor(input, "unique")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented("unique" if dim is None else "unique_dim", a.dtype)
     ri, rc = bool(return_inverse), bool(return_counts)
     if dim is None:
         return _unique_result(input, Unique2, lambda x: _unique_flat(x, True, ri, rc), ri, rc)
@@ -1749,6 +1821,8 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     """``torch.unique_consecutive``: collapse runs of equal elements (or slices)."""
     _check_tensor(input, "unique_consecutive")
     a = input._data
+    if a.dtype.kind == "c":
+        raise _not_implemented("unique", a.dtype)
     ri, rc = bool(return_inverse), bool(return_counts)
     if dim is None:
         fn = lambda x: _unique_flat(x, False, ri, rc)  # noqa: E731
@@ -1778,6 +1852,7 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
             return _wrap(xp.zeros(minlength, dtype=_INT64))
         return _wrap(xp.bincount(a, minlength=minlength).astype(_INT64, copy=False))
     _check_tensor(weights, "bincount", "weights", 2)
+    _util.check_same_device(input, weights)
     wa = weights._data
     if wa.ndim != 1 or wa.shape[0] != a.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
@@ -1866,6 +1941,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     seq = sorted_sequence._data
     xp = array_module(seq)
     if isinstance(input, Tensor):
+        _util.check_same_device(sorted_sequence, input)
         vals = input._data
         scalar = False
     else:
@@ -1882,6 +1958,7 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
                            f"and input value tensor {list(vals.shape)}")
     if sorter is not None:
         _check_tensor(sorter, "searchsorted", "sorter")
+        _util.check_same_device(sorted_sequence, sorter)
         if sorter._data.shape != seq.shape:
             raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same "
                                f"size, but got boundary tensor {list(seq.shape)}and got sorter "

@@ -342,10 +342,11 @@ def ravel(input) -> Tensor:
 def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """``torch.flatten``: returns the input itself when nothing changes (like PyTorch)."""
     nd = input._data.ndim
-    if nd == 0:
-        return reshape(input, (1,))
-    s = wrap_dim(start_dim, nd)
+    s = wrap_dim(start_dim, nd)  # a 0-d tensor takes dims -1 and 0, as PyTorch's does
     e = wrap_dim(end_dim, nd)
+    if nd == 0:
+        wrap_dim(start_dim, 0), wrap_dim(end_dim, 0)  # only 0 and -1 are valid dims of a 0-d
+        return reshape(input, (1,))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -360,6 +361,9 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input, dim: int, sizes) -> Tensor:
     """``torch.unflatten``: split one dimension into ``sizes`` (one may be -1)."""
     shp = input._data.shape
+    if not shp:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
     d = wrap_dim(dim, len(shp))
     sizes = tuple(sizes)
     if len(sizes) == 0:
@@ -464,6 +468,8 @@ class Permute(Op, name="PermuteBackward0"):
 
 def permute(input, *dims) -> Tensor:
     """``torch.permute``."""
+    if not dims:
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     nd = input._data.ndim
@@ -483,7 +489,8 @@ class Transpose(Op, name="TransposeBackward0"):
     @staticmethod
     def forward(ctx, a, d0, d1):
         ctx.d = (d0, d1)
-        return a.swapaxes(d0, d1)
+        # a 0-d tensor accepts dims 0 and -1 (PyTorch); NumPy's swapaxes has no axis to swap
+        return a.swapaxes(d0, d1) if a.ndim else a.view()
 
     @staticmethod
     def backward(ctx, g):
@@ -704,19 +711,21 @@ def expand(self, *sizes) -> Tensor:
                            f" the number of sizes provided ({len(sizes)}) must be greater or "
                            f"equal to the number of dimensions in the tensor ({len(shp)})")
     lead = len(sizes) - len(shp)
-    out = []
-    for i, s in enumerate(sizes):
+    out = [0] * len(sizes)
+    # from the last dim backwards, as PyTorch checks (its error names the last bad dim)
+    for i in range(len(sizes) - 1, -1, -1):
+        s = sizes[i]
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
                                    f"leading, non-existing dimension {i}")
-            out.append(s)
+            out[i] = s
             continue
         cur = shp[i - lead]
         if s == -1:
-            out.append(cur)
+            out[i] = cur
         elif cur == s or cur == 1:
-            out.append(s)
+            out[i] = s
         else:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
                                f"size ({cur}) at non-singleton dimension {i}.  Target sizes: "
@@ -1816,6 +1825,8 @@ def movedim(input, source, destination) -> Tensor:
         raise RuntimeError(f"movedim: repeated dim in `source` ({src})")
     if len(set(wd)) != len(wd):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({dst})")
+    if nd == 0:  # dims 0/-1 of a 0-d tensor: nothing moves
+        return Permute.apply(input, ())
     order = [i for i in range(nd) if i not in ws]
     for d, s in sorted(zip(wd, ws)):
         order.insert(d, s)

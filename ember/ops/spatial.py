@@ -1020,28 +1020,28 @@ def affine_grid(theta: Tensor, size, align_corners=None) -> Tensor:
         align_corners = False
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = [int(s) for s in size]
+    given, size = size, [int(s) for s in size]  # messages show size as the caller gave it
     shape_str = repr(theta.shape)
     if len(size) == 4:
         if theta.ndim != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
             raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
-                             f"{tuple(size)}. Got {shape_str}.")
+                             f"{given}. Got {shape_str}.")
         spatial = size[-2:]
     elif len(size) == 5:
         if theta.ndim != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
             raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
-                             f"{tuple(size)}. Got {shape_str}.")
+                             f"{given}. Got {shape_str}.")
         spatial = size[-3:]
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
-                                  f"affine transforms, respectively. Got size {tuple(size)}.")
+                                  f"affine transforms, respectively. Got size {given}.")
     if align_corners and min(spatial) == 1:
         warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
                       "grids when align_corners=True. This is not an intended use case of "
                       "affine_grid. See the documentation of affine_grid for details.",
                       stacklevel=2)
     elif min(size) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {tuple(size)}")
+        raise ValueError(f"Expected non-zero, positive output size. Got {given}")
     n = size[0]
     if theta.shape[0] != n:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "

@@ -4,8 +4,9 @@ rate schedulers (``ember.optim.lr_scheduler``) and stochastic weight averaging
 
 Updates run on the parameters' arrays in place (NumPy on CPU, CuPy on CUDA), with PyTorch's
 single-tensor (``foreach=False``) arithmetic. ``foreach``/``fused`` are accepted everywhere and
-select nothing (there is one implementation); ``differentiable=True`` raises
-NotImplementedError.
+select nothing (there is one implementation); ``capturable=True`` is for CUDA parameters, and
+``step()`` raises PyTorch's AssertionError for CPU ones; ``differentiable=True`` raises
+NotImplementedError. A tensor ``lr`` is computed with in its own dtype, as PyTorch does.
 """
 
 from . import lr_scheduler, swa_utils

@@ -14,6 +14,7 @@ from .optimizer import (
     ParamsT,
     _bump_step,
     _call_closure,
+    _check_capturable,
     _check_eps,
     _check_lr,
     _check_not_differentiable,
@@ -54,6 +55,7 @@ def adadelta(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor
              _key=None) -> None:
     """Functional Adadelta (``torch.optim.adadelta.adadelta``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     for step in state_steps:
@@ -67,8 +69,8 @@ class Adadelta(Optimizer):
     """``torch.optim.Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None,
     *, capturable=False, maximize=False, differentiable=False)``.
 
-    ``foreach`` is accepted and changes nothing; ``capturable`` only places ``step`` next to the
-    parameter; ``differentiable=True`` raises NotImplementedError.
+    ``foreach`` is accepted and changes nothing; ``capturable`` (CUDA only, as in PyTorch)
+    places ``step`` next to the parameter; ``differentiable=True`` raises NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 1.0, rho: float = 0.9,

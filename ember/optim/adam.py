@@ -23,6 +23,7 @@ from .optimizer import (
     ParamsT,
     _bump_step,
     _call_closure,
+    _check_capturable,
     _check_eps,
     _check_fused,
     _check_not_differentiable,
@@ -74,6 +75,7 @@ def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
         raise NotImplementedError("grad_scale/found_inf (AMP gradient scaling) are not "
                                   "supported by ember's Adam")
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     beta1 = _value(_to_scalar(beta1))
@@ -98,7 +100,8 @@ class Adam(Optimizer):
 
     PyTorch's single-tensor update. ``foreach``/``fused`` are accepted and change nothing;
     ``capturable``/``fused`` only place the ``step`` tensor next to the parameter (as PyTorch
-    does), the arithmetic is the same; ``differentiable=True`` raises NotImplementedError.
+    does; ``capturable`` is for CUDA parameters only, as in PyTorch), the arithmetic is the same;
+    ``differentiable=True`` raises NotImplementedError.
     Complex parameters are updated through their real view, as in PyTorch.
     """
 

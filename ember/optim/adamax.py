@@ -14,6 +14,7 @@ from .optimizer import (
     _bump_step,
     _call_closure,
     _check_betas,
+    _check_capturable,
     _check_eps,
     _check_lr,
     _check_not_differentiable,
@@ -49,6 +50,7 @@ def adamax(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
            _workspace: Workspace | None = None, _key=None) -> None:
     """Functional Adamax (``torch.optim.adamax.adamax``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     rows, args = [], []
@@ -64,8 +66,8 @@ class Adamax(Optimizer):
     """``torch.optim.Adamax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
     foreach=None, *, maximize=False, differentiable=False, capturable=False)``.
 
-    ``foreach`` is accepted and changes nothing; ``capturable`` only places ``step`` next to the
-    parameter; ``differentiable=True`` raises NotImplementedError.
+    ``foreach`` is accepted and changes nothing; ``capturable`` (CUDA only, as in PyTorch)
+    places ``step`` next to the parameter; ``differentiable=True`` raises NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3,

@@ -14,6 +14,7 @@ from .optimizer import (
     ParamsT,
     _bump_step,
     _call_closure,
+    _check_capturable,
     _check_lr,
     _check_not_differentiable,
     _check_weight_decay,
@@ -48,6 +49,7 @@ def asgd(params: list[Tensor], grads: list[Tensor], axs: list[Tensor], mus: list
          _key=None) -> None:
     """Functional ASGD (``torch.optim.asgd.asgd``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     args = []
@@ -66,8 +68,8 @@ class ASGD(Optimizer):
     foreach=None, maximize=False, differentiable=False, capturable=False)``.
 
     ``step``, ``eta`` and ``mu`` are 0-d tensors on the parameter's device, as in PyTorch.
-    ``foreach``/``capturable`` are accepted and change nothing; ``differentiable=True`` raises
-    NotImplementedError.
+    ``foreach`` and ``capturable`` (CUDA only, as in PyTorch) change nothing;
+    ``differentiable=True`` raises NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lambd: float = 1e-4,

@@ -24,6 +24,7 @@ from .optimizer import (
     _bump_step,
     _call_closure,
     _check_betas,
+    _check_capturable,
     _check_eps,
     _check_lr,
     _check_not_differentiable,
@@ -67,6 +68,7 @@ def nadam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
           _workspace: Workspace | None = None, _key=None) -> None:
     """Functional NAdam (``torch.optim.nadam.nadam``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     rows, args = [], []
@@ -94,8 +96,9 @@ class NAdam(Optimizer):
     momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None, maximize=False,
     capturable=False, differentiable=False)``.
 
-    ``foreach`` is accepted and changes nothing; ``capturable`` only places the scalar state
-    next to the parameter; ``differentiable=True`` raises NotImplementedError.
+    ``foreach`` is accepted and changes nothing; ``capturable`` (CUDA only, as in PyTorch)
+    places the scalar state next to the parameter; ``differentiable=True`` raises
+    NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3,

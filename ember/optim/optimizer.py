@@ -73,10 +73,14 @@ def _to_scalar(x):
     return x
 
 
-def _value(x) -> float:
-    """A hyper-parameter or 0-d state tensor as a Python float."""
+def _value(x):
+    """A hyper-parameter as a number: a Python number unchanged, a 1-element tensor as a NumPy
+    scalar of its dtype. PyTorch computes with a tensor ``lr`` (or ``betas``) as a 0-d tensor, so
+    ``lr / bias_correction1`` is rounded to the tensor's dtype (float32 by default); NumPy's
+    scalar promotion (a Python float does not widen a float32 scalar) rounds the same way."""
     if isinstance(x, Tensor):
-        return float(x._data)
+        d = x._data
+        return np.dtype(d.dtype).type(d.item())
     return x
 
 
@@ -173,12 +177,27 @@ def _check_weight_decay(weight_decay) -> None:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
+def _check_capturable(params, capturable: bool) -> None:
+    """PyTorch's refusal of ``capturable=True`` for parameters outside a graph-capturing device
+    (the CPU): AssertionError, raised here before any state is created or changed."""
+    if capturable and any(p.device.type not in _CAPTURABLE_DEVICES for p in params):
+        raise AssertionError("If capturable=True, params and state_steps must be on supported "
+                             f"devices: {list(_CAPTURABLE_DEVICES)}.")
+
+
+_CAPTURABLE_DEVICES = ("cuda",)
+
+
 def _no_grad_step(step: Callable) -> Callable:
     """Run an optimizer's ``step`` with gradient recording off (the update itself works on raw
-    arrays; this keeps anything a subclass does in ``step`` out of the graph too)."""
+    arrays; this keeps anything a subclass does in ``step`` out of the graph too). Groups with
+    ``capturable=True`` are checked first (``_check_capturable``)."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        for group in self.param_groups:
+            if group.get("capturable"):
+                _check_capturable([p for p in group["params"] if p.grad is not None], True)
         saved = _snapshot()
         _set_grad(False)
         try:

@@ -15,6 +15,7 @@ from .optimizer import (
     _bump_step,
     _call_closure,
     _check_betas,
+    _check_capturable,
     _check_eps,
     _check_lr,
     _check_not_differentiable,
@@ -65,6 +66,7 @@ def radam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor],
           _key=None) -> None:
     """Functional RAdam (``torch.optim.radam.radam``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     rho_inf = 2 / (1 - beta2) - 1
@@ -89,8 +91,8 @@ class RAdam(Optimizer):
     decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
     differentiable=False)``.
 
-    ``foreach`` is accepted and changes nothing; ``capturable`` only places ``step`` next to the
-    parameter; ``differentiable=True`` raises NotImplementedError.
+    ``foreach`` is accepted and changes nothing; ``capturable`` (CUDA only, as in PyTorch)
+    places ``step`` next to the parameter; ``differentiable=True`` raises NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3,

@@ -24,6 +24,7 @@ from .optimizer import (
     ParamsT,
     _bump_step,
     _call_closure,
+    _check_capturable,
     _check_eps,
     _check_lr,
     _check_not_differentiable,
@@ -70,6 +71,7 @@ def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor]
             _key=None) -> None:
     """Functional RMSprop (``torch.optim.rmsprop.rmsprop``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     lr = _value(_to_scalar(lr))
     rows = []
@@ -86,8 +88,8 @@ class RMSprop(Optimizer):
     momentum=0, centered=False, capturable=False, foreach=None, maximize=False,
     differentiable=False)``.
 
-    ``foreach`` is accepted and changes nothing; ``capturable`` only places ``step`` next to the
-    parameter; ``differentiable=True`` raises NotImplementedError.
+    ``foreach`` is accepted and changes nothing; ``capturable`` (CUDA only, as in PyTorch)
+    places ``step`` next to the parameter; ``differentiable=True`` raises NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, alpha: float = 0.99,

@@ -14,6 +14,7 @@ from .optimizer import (
     ParamsT,
     _bump_step,
     _call_closure,
+    _check_capturable,
     _check_lr,
     _check_not_differentiable,
     _full_like,
@@ -60,6 +61,7 @@ def rprop(params: list[Tensor], grads: list[Tensor], prevs: list[Tensor],
           _key=None) -> None:
     """Functional Rprop (``torch.optim.rprop.rprop``), in place."""
     _check_not_differentiable(differentiable)
+    _check_capturable(params, capturable)
     ws = _workspace if _workspace is not None else Workspace()
     for step in state_steps:
         _bump_step(step)
@@ -72,8 +74,8 @@ class Rprop(Optimizer):
     """``torch.optim.Rprop(params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
     capturable=False, foreach=None, maximize=False, differentiable=False)``.
 
-    ``foreach`` is accepted and changes nothing; ``capturable`` only places ``step`` next to the
-    parameter; ``differentiable=True`` raises NotImplementedError.
+    ``foreach`` is accepted and changes nothing; ``capturable`` (CUDA only, as in PyTorch)
+    places ``step`` next to the parameter; ``differentiable=True`` raises NotImplementedError.
     """
 
     def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2,

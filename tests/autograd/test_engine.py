@@ -632,3 +632,46 @@ def test_random_programs_match_torch(program, roots):
         return total
 
     both(fn, r(3, 3), r(3, 3, seed=1), atol=1e-4, rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# grad(is_grads_batched=True), Tensor.data assignment
+# ---------------------------------------------------------------------------------------------
+
+def test_grad_is_grads_batched():
+    def fn(lib, x, y):
+        eye = lib.eye(3)
+        (a,) = lib.autograd.grad(x ** 2, x, eye, is_grads_batched=True, retain_graph=True)
+        b = lib.autograd.grad([x.sin(), x * 3], [x, y], [eye, lib.ones(3, 3) * 2],
+                              is_grads_batched=True, allow_unused=True, retain_graph=True)
+        c = lib.autograd.grad([x.sin(), x * 3], [x, y], [eye, lib.ones(3, 3) * 2],
+                              is_grads_batched=True, materialize_grads=True, retain_graph=True)
+        d = lib.autograd.grad((x ** 2).sum(), x, lib.ones(4), is_grads_batched=True)
+        (g,) = lib.autograd.grad(x ** 3, x, eye, is_grads_batched=True, create_graph=True)
+        return a, b, c, d, g, lib.autograd.grad(g.sum(), x)
+
+    both(fn, r(3), r(2))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x: lib.autograd.grad(x ** 2, x, is_grads_batched=True),
+    lambda lib, x: lib.autograd.grad((x ** 2).sum(), x, lib.tensor(3.0), is_grads_batched=True),
+    lambda lib, x: lib.autograd.grad([x ** 2, x * 3], x, [lib.eye(3), lib.ones(4, 3)],
+                                     is_grads_batched=True),
+    # the graph is freed after the last batch entry unless retain_graph=True
+    lambda lib, x: (lambda z: (lib.autograd.grad(z, x, lib.eye(3), is_grads_batched=True),
+                               z.sum().backward()))(x.exp()),
+])
+def test_grad_is_grads_batched_errors(fn):
+    raises_like(fn, r(3))
+
+
+def test_data_assignment():
+    def fn(lib, x):
+        x.data = lib.zeros(2, 2, dtype=lib.float64)  # shape and dtype may change
+        return x, x.requires_grad, x.is_leaf
+
+    both(fn, r(3))
+    raises_like(lambda lib, x: setattr(x, "data", lib.zeros(3, dtype=lib.int64)), r(3),
+                match="must be floating point or complex dtype")
+    raises_like(lambda lib, x: setattr(x, "data", lib.zeros(3, dtype=lib.bool)), r(3))

@@ -382,6 +382,20 @@ def test_grad_fn_hook_sees_grad_inputs_and_outputs():
     both(fn, r(3))
 
 
+def test_grad_fn_hooks_see_unused_outputs_as_none():
+    """Hooks and pre-hooks get None for an output no gradient reached, even though the
+    backward itself is called with zeros (materialized)."""
+    def fn(lib, x):
+        seen = []
+        a, b = x.unbind(0)
+        a.grad_fn.register_prehook(lambda go: seen.append(("pre", go)))
+        a.grad_fn.register_hook(lambda gi, go: seen.append(("post", go)))
+        (a * 3).sum().backward()
+        return seen
+
+    both(fn, r(2, 3))
+
+
 def test_grad_fn_hook_replaces_grad_inputs():
     def fn(lib, x, w):
         y = x * w

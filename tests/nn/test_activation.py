@@ -207,13 +207,17 @@ def test_inplace_forms_match_torch(name):
         if fn is None:
             continue
 
-        def run(lib, x, fn=fn):
+        names = []
+
+        def run(lib, x, fn=fn, names=names):
             y = x * 1.0  # a non-leaf, so the in-place write is recorded
             r = fn(lib.nn.functional, y)
             assert r is y
+            names.append(r.grad_fn.name() if lib is ember else type(r.grad_fn).__name__)
             return r
 
         check(run, _with_kinks((4, 5)))
+        assert names[1] == names[0]  # PyTorch's in-place nodes: LeakyReluBackward1, ...
 
 
 def test_inplace_on_leaf_requiring_grad_raises():

@@ -314,6 +314,8 @@ def test_deprecated_aliases():
     lambda lib: lib.nn.init.dirac_(lib.zeros(3, 3, 3), groups=2),
     lambda lib: lib.nn.init.orthogonal_(lib.zeros(3)),
     lambda lib: lib.nn.init.sparse_(lib.zeros(3), 0.1),
+    lambda lib: lib.nn.init.trunc_normal_(lib.zeros(3), a=2.0, b=1.0),
+    lambda lib: lib.nn.init.trunc_normal_(lib.zeros(3), a=0.5, b=-0.5),
 ])
 def test_error_messages(action):
     same_message(action)

@@ -543,6 +543,31 @@ def test_dtype_conversion_keeps_parameter_identity():
     assert m.cpu() is m and m.share_memory() is m
 
 
+def test_to_memory_format_converts_4d_and_5d_tensors():
+    """Module.to(memory_format=) restrides 4-D (channels_last) and 5-D (channels_last_3d)
+    parameters and buffers, leaves other ranks alone, and keeps outputs unchanged."""
+    x = rand(2, 3, 6, 5)
+    strides, outs, state = [], [], None
+    for lib in (torch, ember):
+        m = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3), lib.nn.BatchNorm2d(4), lib.nn.Flatten(),
+                              lib.nn.Linear(48, 2))
+        if state is None:
+            state = {k: v.numpy() for k, v in m.state_dict().items()}
+        else:
+            m.load_state_dict({k: ember.tensor(v) for k, v in state.items()})
+        w = m[0].weight
+        assert m.to(memory_format=lib.channels_last) is m and m[0].weight is w
+        strides.append([p.stride() for p in m.parameters()])
+        outs.append(to_numpy(m(lib.tensor(x).to(memory_format=lib.channels_last))))
+        m.to(lib.float64, memory_format=lib.contiguous_format)
+        strides.append([p.stride() for p in m.parameters()] + [str(w.dtype)])
+        c3 = lib.nn.Conv3d(1, 2, 2).to(memory_format=lib.channels_last_3d)
+        strides.append(c3.weight.stride())
+    assert strides[:3] == strides[3:]
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-5)
+    same_message(lambda lib: lib.nn.Conv3d(1, 2, 2).to(memory_format=lib.channels_last))
+
+
 def test_apply_visits_children_first():
     def run(lib):
         order = []
@@ -731,6 +756,36 @@ def test_full_backward_hooks_match_torch(y_grad, modify):
             assert ev is None, k
         else:
             np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_full_backward_hooks_get_none_for_outputs_without_grad():
+    """A tuple output whose second element needs no gradient reaches the pre-hook and the hook
+    as None in grad_output; an input that is a tensor not requiring grad gets a zero gradient."""
+    def run(lib):
+        class Two(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 2)
+
+            def forward(self, a, b, scale=1.0):
+                return self.lin(a) * scale, (b * 2).sum()
+
+        lib.manual_seed(0)
+        m = Two()
+        with lib.no_grad():
+            m.lin.weight.copy_(lib.tensor([[1.0, 2.0], [3.0, -1.0]]))
+        seen = []
+        m.register_full_backward_pre_hook(lambda mod, go: seen.append(
+            [None if g is None else to_numpy(g).tolist() for g in go]))
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append(
+            ([None if g is None else to_numpy(g).tolist() for g in gi],
+             [None if g is None else to_numpy(g).tolist() for g in go])))
+        a = lib.ones(1, 2, requires_grad=True)
+        y, _ = m(a, lib.ones(3), scale=2.0)
+        y.sum().backward()
+        return seen, to_numpy(a.grad).tolist()
+
+    assert run(ember) == run(torch)
 
 
 def test_full_backward_hook_no_input_requires_grad():

@@ -63,12 +63,15 @@ SHAPES = [(3, 4), (5,), (2, 2, 2)]
 
 
 @needs_torch
-@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, 0.5, 3, "inf"])
+@pytest.mark.parametrize("norm_type", [2.0, 1, math.inf, -math.inf, 0, 0.5, 3, "inf"])
 @pytest.mark.parametrize("max_norm", [0.1, 1.0, 1e4])
 @pytest.mark.parametrize("foreach", [None, False, True])
-def test_clip_grad_norm(norm_type, max_norm, foreach):
+@pytest.mark.parametrize("scale", [1.0, 1e30])
+def test_clip_grad_norm(norm_type, max_norm, foreach, scale):
+    """Every norm type (0 counts non-zeros, -inf is the smallest magnitude), with and without
+    foreach; float32 gradients near overflow (1e30) as PyTorch computes them."""
     arrays = [rand(*s) for s in SHAPES]
-    grads = _grads_like(SHAPES) + [None]
+    grads = [g * np.float32(scale) for g in _grads_like(SHAPES)] + [None]
     arrays.append(rand(2))
     pt, pe = _params(torch, arrays, grads), _params(ember, arrays, grads)
     nt = torch.nn.utils.clip_grad_norm_(pt, max_norm, norm_type, foreach=foreach)

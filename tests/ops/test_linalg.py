@@ -958,3 +958,11 @@ def test_dtype_errors(dtype):
         if dtype == np.float16 and name in ("matrix_exp", "vector_norm"):
             continue  # both accept half (ember computes matrix_exp in float32)
         same_message(fn, a)
+
+
+def test_cross_of_bool_and_addmm_broadcast_message():
+    b = np.ones(3, dtype=bool)
+    same_message(lambda L, x, y: L.linalg.cross(x, y), b, b)
+    same_message(lambda L, x, y: L.cross(x, y, dim=0), b, b)
+    for s in [(2, 2), (3, 6), (1, 2), (2, 5)]:
+        same_message(lambda L, i, a, c: L.addmm(i, a, c), R(*s), R(3, 4), R(4, 5))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 
 import numpy as np
 import pytest
 
 import ember
 from ember.ops import pointwise
-from tests.oracle import Const, Sliced, Transposed, check, check_raises, torch
+from tests.oracle import Const, Sliced, Transposed, check, check_raises, same_message, torch
 
 pytestmark = pytest.mark.skipif(torch is None, reason="PyTorch (the oracle) is not installed")
 
@@ -1016,3 +1017,137 @@ def test_signatures_keywords():
     assert ember.pow(x, exponent=2).tolist() == [0.25, 4.0]
     assert math.isclose(ember.polygamma(1, ember.tensor(1.0, dtype=ember.float64)).item(),
                         math.pi ** 2 / 6, rel_tol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------
+# audit regressions: properties, complex/bool dispatch errors, signed zeros, None arguments
+# ---------------------------------------------------------------------------------------------
+
+def test_real_imag_are_properties_with_setters():
+    z = arr(3, 4).astype(np.complex64) + 1j * arr(3, 4).astype(np.complex64)
+    check(lambda lib, t: (t.real, t.imag), z)
+    check(lambda lib, t: t.real * 2 + t.imag * 3, z)
+    check(lambda lib, t: t.real, arr(3))  # a real tensor's .real is the tensor itself
+    check_raises(lambda lib, t: t.imag, arr(3))
+    for lib in (torch, ember):
+        t = lib.tensor([1 + 2j, 3 - 1j])
+        t.real = lib.tensor([5.0, 6.0])
+        t.imag = lib.tensor(7.0)
+        r = lib.ones(2)
+        r.real = lib.tensor([3.0, 4.0])
+        assert t.tolist() == [5 + 7j, 6 + 7j] and r.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_log1p_accurate_near_zero(dtype):
+    z = np.array([1e-6 + 1e-7j, 1e-3, -0.5 + 0.2j, 3 + 4j, -1, -1 + 1e-20j, -2, 1e-30j],
+                 dtype=dtype)
+    check(lambda lib, t: lib.log1p(t), Const(z), atol=0, rtol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_remainder_keeps_fmod_signed_zero(dtype):
+    a = np.array([-2.0, 2.0, -3.5, 3.5, 0.0, -0.0, np.inf, -np.inf, np.nan, 5.0], dtype=dtype)
+    b = np.array([2.0, -2.0, 2.0, -2.0, 3.0, -3.0, 3.0, 3.0, 3.0, np.inf], dtype=dtype)
+    for fn in (lambda lib, x, y: x % y, lambda lib, x, y: lib.remainder(x, 2.0),
+               lambda lib, x, y: lib.remainder(x, -2.0), lambda lib, x, y: 2.0 % y):
+        e = fn(ember, ember.tensor(a), ember.tensor(b)).numpy()
+        t = fn(torch, torch.tensor(a), torch.tensor(b)).numpy()
+        ok = ~np.isnan(t)  # the sign of a NaN means nothing
+        np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
+        check(fn, Const(a), Const(b))
+
+
+def test_floor_and_trunc_division_of_complex_raise():
+    z = np.array([1 + 1j, 2 - 1j], np.complex64)
+    for fn in (lambda lib, t: t // 2, lambda lib, t: lib.floor_divide(t, t),
+               lambda lib, t: lib.div(t, 2, rounding_mode="trunc"),
+               lambda lib, t: lib.div(t, t, rounding_mode="floor"),
+               lambda lib, t: lib.tensor([1, 2]) // t):
+        same_message(fn, Const(z))
+
+
+def test_clamp_of_bool_raises_like_pytorch():
+    b = np.array([True, False])
+    for fn in (lambda lib, t: t.clamp(True), lambda lib, t: t.clamp(max=True),
+               lambda lib, t: t.clamp(False, True), lambda lib, t: lib.clamp_min(t, True),
+               lambda lib, t: t.clamp(t, t), lambda lib, t: t.clone().clamp_(True)):
+        same_message(fn, b)
+    # one-sided tensor bounds and promoting bounds work on bool, as in PyTorch
+    check(lambda lib, t: t.clamp(t), b)
+    check(lambda lib, t: t.clamp(max=t), b)
+    check(lambda lib, t: t.clamp(1), b)
+    check(lambda lib, t: t.clamp(1.5), b)
+
+
+def test_nan_to_num_none_and_type_errors():
+    x = np.array([np.nan, np.inf, -np.inf, 1.0], np.float32)
+    check(lambda lib, t: lib.nan_to_num(t, None), x)
+    check(lambda lib, t: lib.nan_to_num(t, None, None, None), x)
+    check(lambda lib, t: lib.nan_to_num(t, nan=None, posinf=1), x)
+    check(lambda lib, t: lib.nan_to_num(t, 1, posinf=2, neginf=True), x)
+    for fn in (lambda lib, t: lib.nan_to_num(t, "x"), lambda lib, t: lib.nan_to_num(t, posinf="a"),
+               lambda lib, t: lib.nan_to_num(t, neginf=(1,))):
+        check_raises(fn, x, match="must be float")
+
+
+@pytest.mark.parametrize("value", [2 ** 63, 2 ** 64, -2 ** 63 - 1, 2 ** 64 - 1, 2 ** 65, -2 ** 64])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "float32"])
+def test_python_int_operand_range(value, dtype):
+    """Python ints must fit int64/uint64 (PyTorch's OverflowError); inside that they wrap."""
+    x = np.ones(2, dtype=dtype)
+    if -2 ** 63 <= value < 2 ** 64:
+        check(lambda lib, t: t + value, Const(x), grad=False)
+    else:
+        same_message(lambda lib, t: t + value, Const(x))
+
+
+@pytest.mark.parametrize("other", [300, -1, 256, -129, 2 ** 40, 2.5, 1e10])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int32"])
+def test_where_python_int_overflow(other, dtype):
+    """Out-of-range int scalars raise PyTorch's overflow error (unsigned types wrap -max..-1)."""
+    cond, x = np.array([True, False]), np.ones(2, dtype=dtype)
+    try:
+        torch.where(torch.tensor(cond), torch.tensor(x), other)
+    except RuntimeError:
+        same_message(lambda lib, c, t: lib.where(c, t, other), cond, Const(x))
+        same_message(lambda lib, c, t: lib.where(c, other, t), cond, Const(x))
+    else:
+        check(lambda lib, c, t: lib.where(c, t, other), cond, Const(x), grad=False)
+
+
+def test_complex_to_real_cast_warns_like_pytorch():
+    z = np.array([1 + 2j, 2j, 0j], np.complex64)
+    for target in ("float32", "int64", "uint8"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check(lambda lib, t, d=target: t.to(getattr(lib, d)), Const(z), grad=False)
+        # (PyTorch warns once per process, so only ember's warning is counted)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            ember.tensor(z).to(getattr(ember, target))
+        assert [(m.category, str(m.message)) for m in w] == \
+            [(UserWarning, "Casting complex values to real discards the imaginary part")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(lambda lib, t: t.bool(), Const(z), grad=False)  # a nonzero test: no warning
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, b: b - True, lambda lib, b: True - b, lambda lib, b: lib.sub(b, True),
+    lambda lib, b: b.clone().sub_(True), lambda lib, b: b - 1, lambda lib, b: 1 - b,
+    lambda lib, b: b.float() - True,
+])
+def test_bool_subtraction_messages(fn):
+    same_message(fn, np.array([True, False]))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: t.clone().sub_(t), lambda lib, t: t.clone().__isub__(t),
+    lambda lib, t: t.float().bitwise_and_(lib.ones(2, 3)),
+    lambda lib, t: t.long().bitwise_or_(lib.tensor([2.0, 3.0, 1.0])),
+    lambda lib, t: t.long().bitwise_xor_(2.5), lambda lib, t: t.long().__iand__(2.5),
+])
+def test_inplace_check_order(fn):
+    """Errors of in-place ops come from PyTorch's checks, in PyTorch's order (never NumPy's)."""
+    same_message(fn, np.array([True, False, True]))

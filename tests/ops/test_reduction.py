@@ -927,3 +927,119 @@ def test_gradgradcheck_selecting_ops():
                if hasattr(t, "__pow__") else t.median(0).values * t.median(0).values,
                lambda t: t.cummax(1).values * t):
         assert gradgradcheck(fn, (x,))
+
+
+# ---------------------------------------------------------------------------------------------
+# audit regressions: keepdim type checks, complex/bool dispatch errors
+# ---------------------------------------------------------------------------------------------
+
+KEEPDIM_FNS = {
+    "sum": lambda lib, t, k: lib.sum(t, 0, k), "nansum": lambda lib, t, k: lib.nansum(t, 0, k),
+    "mean": lambda lib, t, k: lib.mean(t, 0, keepdim=k),
+    "nanmean": lambda lib, t, k: lib.nanmean(t, 0, k), "prod": lambda lib, t, k: lib.prod(t, 0, k),
+    "std": lambda lib, t, k: lib.std(t, 0, keepdim=k),
+    "var_mean": lambda lib, t, k: lib.var_mean(t, 0, keepdim=k),
+    "logsumexp": lambda lib, t, k: lib.logsumexp(t, 0, k),
+    "amax": lambda lib, t, k: lib.amax(t, 0, k), "amin": lambda lib, t, k: lib.amin(t, 0, k),
+    "all": lambda lib, t, k: lib.all(t, 0, keepdim=k),
+    "any": lambda lib, t, k: lib.any(t, 0, keepdim=k),
+    "max": lambda lib, t, k: lib.max(t, 0, keepdim=k),
+    "median": lambda lib, t, k: lib.median(t, 0, k),
+    "nanmedian": lambda lib, t, k: lib.nanmedian(t, 0, k),
+    "mode": lambda lib, t, k: lib.mode(t, 0, k), "argmax": lambda lib, t, k: lib.argmax(t, 0, k),
+    "argmin": lambda lib, t, k: lib.argmin(t, 0, k),
+    "kthvalue": lambda lib, t, k: lib.kthvalue(t, 1, 0, k),
+    "norm": lambda lib, t, k: lib.norm(t, 2, 0, k),
+    "vector_norm": lambda lib, t, k: lib.linalg.vector_norm(t, 2, 0, k),
+    "matrix_norm": lambda lib, t, k: lib.linalg.matrix_norm(t, keepdim=k),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEEPDIM_FNS))
+def test_keepdim_must_be_bool(name):
+    """PyTorch's argument parser rejects a non-bool keepdim (ember used to pass it to NumPy)."""
+    fn = KEEPDIM_FNS[name]
+    x = _rand(3, 4)
+    for bad in (1, None, "x"):
+        check_raises(lambda lib, t, k=bad: fn(lib, t, k), x, exc=TypeError)
+    check_raises(lambda lib, t: fn(lib, t, lib.tensor(True)), x, exc=TypeError)
+    # NumPy bools are bools (NumPy's own reductions reject them as keepdims)
+    for k in (True, False):
+        e = fn(ember, ember.tensor(x), np.bool_(k))
+        t = fn(torch, torch.tensor(x), k)
+        e, t = (e[0], t[0]) if isinstance(t, tuple) else (e, t)
+        assert tuple(e.shape) == tuple(t.shape)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.max(t), lambda lib, t: lib.min(t), lambda lib, t: lib.max(t, 0),
+    lambda lib, t: lib.amax(t), lambda lib, t: lib.amin(t, 0), lambda lib, t: lib.aminmax(t),
+    lambda lib, t: lib.argmax(t), lambda lib, t: lib.argmin(t, 0),
+    lambda lib, t: lib.cummax(t, 0), lambda lib, t: lib.cummin(t, 0),
+    lambda lib, t: lib.unique(t), lambda lib, t: lib.unique(t, dim=0),
+    lambda lib, t: lib.unique_consecutive(t), lambda lib, t: lib.unique_consecutive(t, dim=0),
+])
+def test_complex_extremes_raise_like_pytorch(fn):
+    z = np.array([1 + 1j, 2 - 1j], np.complex64)
+    msg_e, msg_t = check_raises(fn, Const(z))
+    assert msg_e == msg_t
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.argmax(t), lambda lib, t: lib.argmin(t, 0),
+    lambda lib, t: t.argmax(keepdim=True), lambda lib, t: lib.argmax(t[0]),
+])
+def test_argmax_of_bool_raises(fn):
+    msg_e, msg_t = check_raises(fn, np.array([True, False]))
+    assert msg_e == msg_t
+
+
+# ---------------------------------------------------------------------------------------------
+# audit regressions: out= dtype rules
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["sum", "prod", "cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype", ["int8", "float64", "int64", "float16", "bool"])
+def test_out_dtype_is_the_computation_dtype(name, dtype):
+    """sum/prod/cumsum/cumprod compute in ``out``'s dtype when no ``dtype`` is given."""
+    x = _rand(3, 4) * 3
+
+    def fn(lib, t):
+        o = lib.empty(0, dtype=getattr(lib, dtype))
+        r = getattr(lib, name)(t, 0, out=o)
+        assert r is o
+        return o
+
+    if name.startswith("cum") and dtype == "bool":
+        msg_e, msg_t = check_raises(fn, Const(x))
+        assert msg_e == msg_t
+    else:
+        check(fn, Const(x), grad=False)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.argmax(t, 0, out=lib.empty(4, dtype=lib.int32)),
+    lambda lib, t: lib.argmin(t, out=lib.empty((), dtype=lib.float32)),
+    lambda lib, t: lib.max(t, 0, out=(lib.empty(4), lib.empty(4, dtype=lib.int32))),
+    lambda lib, t: lib.sort(t, out=(lib.empty(0, dtype=lib.float64),
+                                    lib.empty(0, dtype=lib.int64))),
+    lambda lib, t: lib.topk(t, 1, out=(lib.empty(0, dtype=lib.float16),
+                                       lib.empty(0, dtype=lib.int64))),
+    lambda lib, t: lib.aminmax(t, out=(lib.empty(0, dtype=lib.float64), lib.empty(0))),
+    lambda lib, t: lib.all(t, 0, out=lib.empty(4, dtype=lib.int8)),
+    lambda lib, t: lib.any(t, out=lib.empty((), dtype=lib.float32)),
+])
+def test_out_dtype_errors(fn):
+    msg_e, msg_t = check_raises(fn, Const(_rand(3, 4)))
+    assert msg_e == msg_t
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.argmax(t, 0, out=lib.empty(0, dtype=lib.int64)),
+    lambda lib, t: lib.argmin(t, 1, keepdim=True, out=lib.empty(0, dtype=lib.int64)),
+    lambda lib, t: lib.softmax(t, 0, out=lib.empty(0)),
+    lambda lib, t: lib.log_softmax(t, -1, out=lib.empty(3, 4)),
+    lambda lib, t: lib.any(t, 0, out=lib.empty(0, dtype=lib.bool)),
+])
+def test_out_accepted(fn):
+    check(fn, Const(_rand(3, 4)), grad=False)

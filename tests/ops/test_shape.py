@@ -939,3 +939,42 @@ def test_repeat_interleave_is_view_of_copy():
     r = ember.repeat_interleave(x, 2)
     assert r.grad_fn.name() == "ViewBackward0"
     assert not np.shares_memory(r._data, x._data)
+
+
+# ---------------------------------------------------------------------------------------------
+# audit regressions: 0-d tensors, error messages naming the dim PyTorch names
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [
+    lambda L, a: a.transpose(0, -1), lambda L, a: L.transpose(a, -1, -1),
+    lambda L, a: a.swapdims(0, 0), lambda L, a: L.swapaxes(a, 0, -1),
+    lambda L, a: a.movedim(0, -1), lambda L, a: L.movedim(a, (0,), (0,)),
+    lambda L, a: a.permute(()), lambda L, a: L.flatten(a, -1, 0),
+    lambda L, a: a.clone().transpose_(0, -1),
+])
+def test_zero_dim_views(fn):
+    check(fn, r0())
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L, a: a.transpose(0, 1), lambda L, a: a.movedim(0, 1), lambda L, a: a.flatten(1),
+    lambda L, a: a.flatten(0, 1), lambda L, a: a.flatten(-2), lambda L, a: a.unflatten(0, (1,)),
+    lambda L, a: a.permute(),
+])
+def test_zero_dim_view_errors(fn):
+    check_raises(fn, r0())
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, -1, 3), (-1, 3, 4), (2, 4, 5), (3, 2), (4, 1)])
+def test_expand_error_names_the_last_bad_dim(shape):
+    x = rand(3, 1)
+    try:
+        torch.ones(3, 1).expand(*shape)
+    except RuntimeError:
+        same_message(lambda L, a: a.expand(*shape), x)
+    else:
+        check(lambda L, a: a.expand(*shape), x)
+
+
+def test_permute_without_dims_is_a_type_error():
+    same_message(lambda L, a: a.permute(), rand(3, 4))

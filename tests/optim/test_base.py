@@ -132,6 +132,29 @@ def test_differentiable_is_not_supported():
         ember.optim.Adam(ps, fused=True, differentiable=True)
 
 
+CAPTURABLE = ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adadelta", "ASGD",
+              "Rprop"]
+
+
+@pytest.mark.parametrize("name", CAPTURABLE)
+def test_capturable_on_cpu_raises_at_step_like_torch(name):
+    # PyTorch accepts capturable=True and refuses CPU parameters when step() runs; ember raises
+    # the same AssertionError, before creating any state (PyTorch has created it by then)
+    for lib in (torch, ember):
+        p = lib.ones(3, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], capturable=True)
+        p.grad = lib.full((3,), 0.5)
+        with pytest.raises(AssertionError, match="If capturable=True, params") as info:
+            opt.step()
+        assert "must be on supported devices: ['cuda'" in str(info.value)
+        np.testing.assert_array_equal(to_numpy(p), np.ones(3))
+        if lib is ember:
+            assert len(opt.state) == 0
+            # a group without gradients has nothing to check (PyTorch skips it too)
+            p.grad = None
+            opt.step()
+
+
 def test_sparse_adam_rejects_dense_gradients():
     def fn(lib, ps):
         opt = lib.optim.SparseAdam(ps)

@@ -212,3 +212,64 @@ def test_pickle_and_deepcopy_optimizer():
     dup_model = MLP(ember, dup.param_groups[0]["params"])
     dup.step(dup_model.closure(dup))
     assert float(dup.state[p0]["step"]) == 2.0 and float(opt.state[ep[0]]["step"]) == 1.0
+
+
+# two groups with different options each; the second group's lr may be a tensor
+CHAIN = [
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01},
+     {"lr": 0.02, "momentum": 0.5, "dampening": 0.3, "maximize": True}),
+    ("Adam", {"lr": 0.01}, {"lr": 0.02, "amsgrad": True, "maximize": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.01, "amsgrad": True}, {"lr": 0.03, "betas": (0.5, 0.9)}),
+    ("Adamax", {"lr": 0.01}, {"lr": 0.02, "maximize": True, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.01},
+     {"lr": 0.02, "momentum_decay": 0.01, "decoupled_weight_decay": True, "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.01}, {"lr": 0.02, "decoupled_weight_decay": True, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.005}, {"lr": 0.002, "momentum": 0.9, "centered": True}),
+    ("Adagrad", {"lr": 0.05}, {"lr": 0.02, "lr_decay": 0.1, "initial_accumulator_value": 0.1}),
+    ("Adadelta", {"lr": 0.5}, {"lr": 0.1, "rho": 0.5, "maximize": True}),
+    ("ASGD", {"lr": 0.05, "t0": 3}, {"lr": 0.01, "t0": 1, "lambd": 0.01}),
+    ("Rprop", {"lr": 0.05}, {"lr": 0.02, "etas": (0.4, 1.1)}),
+]
+
+
+@pytest.mark.parametrize("tensor_lr", [False, True])
+@pytest.mark.parametrize("case", CHAIN, ids=[c[0] for c in CHAIN])
+def test_torch_to_ember_to_torch_mid_training(case, tensor_lr):
+    # PyTorch trains 5 steps, ember continues 5 from its checkpoint, PyTorch continues 5 from
+    # ember's: the result is PyTorch's own 15-step trajectory
+    name, kw, second = case
+
+    def opt(lib, ps):
+        group = dict(second, params=ps[2:])
+        if tensor_lr:
+            group["lr"] = lib.tensor(group["lr"])
+        return getattr(lib.optim, name)([{"params": ps[:2]}, group], **kw)
+
+    tp = make_params(torch, weights(3))
+    topt, tm = opt(torch, tp), MLP(torch, tp)
+    reference = []
+    for _ in range(15):
+        topt.step(tm.closure(topt))
+        reference.append([v.copy() for v in values(tp)])
+
+    tp = make_params(torch, weights(3))
+    topt, tm = opt(torch, tp), MLP(torch, tp)
+    for _ in range(5):
+        topt.step(tm.closure(topt))
+    ep = make_params(ember, values(tp))
+    eopt, em = opt(ember, ep), MLP(ember, ep)
+    eopt.load_state_dict(to_ember(copy.deepcopy(topt.state_dict())))
+    for _ in range(5):
+        eopt.step(em.closure(eopt))
+    for e, r in zip(values(ep), reference[9]):
+        np.testing.assert_allclose(e, r, rtol=1e-8, atol=0, err_msg=f"{name} in ember")
+    sd = eopt.state_dict()
+    assert isinstance(sd["param_groups"][1]["lr"], ember.Tensor) == tensor_lr
+
+    tp = make_params(torch, values(ep))
+    topt, tm = opt(torch, tp), MLP(torch, tp)
+    topt.load_state_dict(to_torch(sd))
+    for _ in range(5):
+        topt.step(tm.closure(topt))
+    for t, r in zip(values(tp), reference[14]):
+        np.testing.assert_allclose(t, r, rtol=1e-8, atol=0, err_msg=f"{name} back in torch")

@@ -233,6 +233,24 @@ def test_fashion_mnist_debian_fallback(tmp_path, monkeypatch):
         datasets.FashionMNIST(root, train=False)
 
 
+DEBIAN_FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(DEBIAN_FASHION,
+                                                    "t10k-labels-idx1-ubyte.gz")),
+                    reason="Debian's dataset-fashion-mnist package is not installed")
+def test_fashion_mnist_finds_debian_package(tmp_path):
+    # an empty root: both splits come from the package's files, nothing is written to root
+    train = datasets.FashionMNIST(tmp_path, train=True, download=True)
+    test = datasets.FashionMNIST(tmp_path, train=False)
+    assert len(train) == 60000 and len(test) == 10000
+    assert train.targets[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert test.targets[:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    img, target = test[0]
+    assert img.size == (28, 28) and target == 9
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_mnist_download_from_local_server(tmp_path, http_root, monkeypatch):
     served, url = http_root
     (served / "mirror").mkdir()
@@ -493,6 +511,26 @@ def test_svhn_mat(tmp_path, monkeypatch, compress):
         datasets.SVHN(tmp_path, split="train")
     with pytest.raises(ValueError, match="Unknown value 'val' for argument split"):
         datasets.SVHN(tmp_path, split="val")
+
+
+def test_svhn_download_from_local_server(tmp_path, http_root, monkeypatch):
+    served, url = http_root
+    X = RNG.integers(0, 256, (32, 32, 3, 2), dtype=np.uint8)
+    _write_mat(served / "extra_32x32.mat",
+               [_mat_matrix("X", X, 9, 2), _mat_matrix("y", np.array([[4], [10]], np.uint8),
+                                                        6, 2)], True)
+    blob = (served / "extra_32x32.mat").read_bytes()
+    split = dict(datasets.SVHN.split_list)
+    split["extra"] = [url + "extra_32x32.mat", "extra_32x32.mat", md5(blob)]
+    monkeypatch.setattr(datasets.SVHN, "split_list", split)
+    ds = datasets.SVHN(tmp_path / "svhn", split="extra", download=True)
+    assert ds.labels.tolist() == [4, 0] and (tmp_path / "svhn" / "extra_32x32.mat").is_file()
+    np.testing.assert_array_equal(np.asarray(ds[1][0]), X[:, :, :, 1])
+    # a wrong checksum: the download is refused and removed
+    split["extra"] = [url + "extra_32x32.mat", "extra_32x32.mat", "0" * 32]
+    with pytest.raises(RuntimeError, match="corrupted: .*extra_32x32.mat"):
+        datasets.SVHN(tmp_path / "other", split="extra", download=True)
+    assert not (tmp_path / "other" / "extra_32x32.mat").exists()
 
 
 def _png(path, color, size=(5, 4), mode="RGB"):

@@ -116,6 +116,15 @@ def test_state_dict_names(name):
     ("resnext50_32x4d", lambda: TM.ResNet(TM.Bottle, [3, 4, 6, 3], 10, groups=32, width=4)),
     ("mobilenet_v2", lambda: TM.MobileNetV2(10)),
     ("alexnet", lambda: TM.AlexNet(10)),
+    ("vgg11_bn", lambda: TM.VGG("vgg11", batch_norm=True, num_classes=10)),
+    ("vgg16", lambda: TM.VGG("vgg16", num_classes=10)),
+    ("squeezenet1_0", lambda: TM.SqueezeNet("1_0", 10)),
+    ("squeezenet1_1", lambda: TM.SqueezeNet("1_1", 10)),
+    ("densenet121", lambda: TM.DenseNet(num_classes=10)),
+    ("shufflenet_v2_x1_0", lambda: TM.ShuffleNetV2(num_classes=10)),
+    ("mobilenet_v3_large", lambda: TM.MobileNetV3("large", 10)),
+    ("mobilenet_v3_small", lambda: TM.MobileNetV3("small", 10)),
+    ("googlenet", lambda: TM.GoogLeNet(10)),
 ])
 def test_against_torch_build(name, ref):
     """Same keys, shapes and outputs as the architecture built with torch.nn, with ember's

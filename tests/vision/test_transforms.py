@@ -76,6 +76,27 @@ def test_to_tensor_modes():
         F.to_tensor(np.zeros((1, 2, 3, 4), np.uint8))
 
 
+@pytest.mark.parametrize("mode", ["L", "P", "LA", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr",
+                                  "LAB", "HSV", "I;16", "1"])
+def test_to_tensor_every_mode_matches_numpy_view(mode):
+    # torchvision: np.array(pic, int16 for I;16, else uint8) reshaped to (H, W, bands),
+    # channels first, mode "1" times 255, uint8 / 255
+    a = rgb(6, 9)
+    img = Image.frombytes(mode, (9, 6), a.tobytes()) if mode in ("LAB", "HSV") else \
+        pil(a).convert(mode)
+    bands = len(img.getbands())
+    ref = np.array(img, np.int16 if mode == "I;16" else np.uint8, copy=True)
+    ref = ref.reshape(6, 9, bands).transpose(2, 0, 1)
+    if mode == "1":
+        ref = ref * np.uint8(255)
+    if ref.dtype == np.uint8:
+        ref = ref.astype(np.float32) / np.float32(255)
+    t = F.to_tensor(img)
+    assert t.shape == (bands, 6, 9) and t.numpy().dtype == ref.dtype
+    np.testing.assert_array_equal(t.numpy(), ref)
+    assert t.is_contiguous()
+
+
 def test_pil_to_tensor_and_back():
     a = rgb()
     t = T.PILToTensor()(pil(a))
@@ -143,6 +164,15 @@ def test_normalize_against_pytorch_ops():
     np.testing.assert_allclose(g.grad.numpy(), np.broadcast_to(
         1 / np.array(std, np.float32)[:, None, None], (3, 5, 4)), rtol=1e-6)
     assert repr(T.Normalize(mean, std)) == f"Normalize(mean={mean}, std={std})"
+    # mean/std given as tensors, a grayscale mean broadcast over channels, inference mode
+    t_mean = ember.tensor(mean)
+    np.testing.assert_allclose(F.normalize(ember.from_numpy(x), t_mean, ember.tensor(std))
+                               .numpy(), expected.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(F.normalize(ember.from_numpy(x), [0.5], [0.25]).numpy(),
+                               (x - np.float32(0.5)) / np.float32(0.25), rtol=1e-6)
+    with ember.inference_mode():
+        assert F.normalize(ember.from_numpy(x), mean, std).is_inference()
+    assert not F.normalize(ember.from_numpy(x), mean, std).requires_grad
 
 
 @needs_torch

@@ -4,7 +4,7 @@ Each family file lists its classes in ``__all__``; this package re-exports all o
 """
 
 from . import (activation, attention, batchnorm, channelshuffle, container, conv, distance,
-               dropout, flatten, instancenorm, lazy, linear, loss, module, normalization,
+               dropout, flatten, fold, instancenorm, lazy, linear, loss, module, normalization,
                padding, pixelshuffle, pooling, rnn, sparse, transformer, upsampling)
 from .activation import *
 from .attention import *
@@ -16,6 +16,7 @@ from .conv import *
 from .distance import *
 from .dropout import *
 from .flatten import Flatten, Unflatten
+from .fold import *
 from .instancenorm import *
 from .lazy import LazyModuleMixin
 from .linear import Bilinear, Identity, LazyLinear, Linear
@@ -33,7 +34,7 @@ from .upsampling import *
 __all__ = ["Module", "Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
            "ParameterDict", "Identity", "Linear", "Bilinear", "LazyLinear", "Flatten",
            "Unflatten", "LazyModuleMixin"]
-for _m in (activation, attention, batchnorm, channelshuffle, conv, distance, dropout,
+for _m in (activation, attention, batchnorm, channelshuffle, conv, distance, dropout, fold,
            instancenorm, loss, normalization, padding, pixelshuffle, pooling, rnn, sparse,
            transformer, upsampling):
     __all__ += list(_m.__all__)

@@ -176,28 +176,24 @@ class _ConvTranspose(_ConvNd):
         """The output_padding that makes the output exactly ``output_size`` (PyTorch's rule)."""
         if output_size is None:
             return self.output_padding
-        has_batch = input.dim() == num_spatial_dims + 2
-        output_size = list(output_size)
-        if len(output_size) == num_spatial_dims + 2 or (
-                len(output_size) == num_spatial_dims + 1 and not has_batch):
-            output_size = output_size[-num_spatial_dims:]
+        n_lead = 2 if input.dim() == num_spatial_dims + 2 else 1  # batch and channel dims
+        if len(output_size) == n_lead + num_spatial_dims:
+            output_size = output_size[n_lead:]
         if len(output_size) != num_spatial_dims:
             raise ValueError(f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, "
                              f"output_size must have {num_spatial_dims} or "
-                             f"{num_spatial_dims + 2} elements (got {len(output_size)})")
+                             f"{n_lead + num_spatial_dims} elements (got {len(output_size)})")
         dilation = dilation if dilation is not None else self.dilation
-        res = []
-        for d in range(num_spatial_dims):
-            dim = input.size(d - num_spatial_dims)
-            min_size = ((dim - 1) * stride[d] - 2 * padding[d]
-                        + dilation[d] * (kernel_size[d] - 1) + 1)
-            max_size = min_size + stride[d] - 1
-            if not min_size <= output_size[d] <= max_size:
+        min_sizes = [(input.size(d + n_lead) - 1) * stride[d] - 2 * padding[d]
+                     + dilation[d] * (kernel_size[d] - 1) + 1 for d in range(num_spatial_dims)]
+        max_sizes = [m + s - 1 for m, s in zip(min_sizes, stride)]
+        for size, lo, hi in zip(output_size, min_sizes, max_sizes):
+            if not lo <= size <= hi:
+                # PyTorch prints sizes from dim 2 on, even for an unbatched input
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes "
-                                 f"range from {[min_size] * num_spatial_dims} to "
-                                 f"{[max_size] * num_spatial_dims} (for an input of "
-                                 f"{list(input.shape[2:])})")
-            res.append(output_size[d] - min_size)
+                                 f"range from {min_sizes} to {max_sizes} (for an input of "
+                                 f"{input.size()[2:]})")
+        res = [int(size) - lo for size, lo in zip(output_size, min_sizes)]
         return tuple(res)
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:

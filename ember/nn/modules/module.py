@@ -617,14 +617,16 @@ class Module:
         return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def to(self, *args, **kwargs) -> Module:
-        """``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)``, ``to(tensor)``.
+        """``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)``, ``to(tensor)``,
+        ``to(memory_format=...)``.
 
-        Only floating-point (and complex) tensors change dtype, as in PyTorch.
+        Only floating-point (and complex) tensors change dtype, and only 4-D and 5-D ones take
+        the memory format, as in PyTorch.
         """
         from ...ops.creation import _parse_to
 
         kwargs = dict(kwargs)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         dtype, device, _ = _parse_to(args, kwargs)
         if dtype is not None:
             if not (dtype.is_floating_point or dtype.is_complex):
@@ -642,6 +644,8 @@ class Module:
                 kw["device"] = device
             if dtype is not None and (t.is_floating_point() or t.is_complex()):
                 kw["dtype"] = dtype
+            if memory_format is not None and t.dim() in (4, 5):
+                kw["memory_format"] = memory_format
             return t.to(**kw) if kw else t
 
         return self._apply(convert)

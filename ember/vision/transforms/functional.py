@@ -104,6 +104,11 @@ _MODE_TO_NPTYPE = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16
                    "F": np.float32}
 
 
+# PIL modes whose pixels are whole uint8 bytes (mode "1" packs bits, "I;16"/"I"/"F" are wider).
+_BYTE_MODES = frozenset({"L", "P", "LA", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB",
+                         "HSV"})
+
+
 def to_tensor(pic: Any) -> Tensor:
     """PIL image or HWC ndarray -> CHW tensor; uint8 data becomes the default float dtype
     scaled to [0, 1] (division by 255, as torchvision), other data keeps its type."""
@@ -112,6 +117,14 @@ def to_tensor(pic: Any) -> Tensor:
     if _is_numpy(pic) and pic.ndim not in (2, 3):
         raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
     float_np = _dtype.to_numpy_dtype(_dtype.get_default_dtype())
+    if not isinstance(pic, np.ndarray) and pic.mode in _BYTE_MODES:
+        # 8-bit modes: the raw bytes are the HWC array; one pass converts, scales and moves
+        # the channels first (NumPy's __array_interface__ route costs twice as much).
+        w, h = pic.size
+        hwc = np.frombuffer(pic.tobytes(), np.uint8).reshape(h, w, -1)
+        out = np.empty((hwc.shape[2], h, w), float_np)
+        np.divide(hwc.transpose((2, 0, 1)), float_np.type(255), out=out, dtype=float_np)
+        return Tensor._make(out)
     if isinstance(pic, np.ndarray):
         arr = pic[:, :, None] if pic.ndim == 2 else pic
         arr = np.ascontiguousarray(arr.transpose((2, 0, 1)))

@@ -159,6 +159,25 @@ class Suicide(Dataset):
         return i
 
 
+class Segfault(Dataset):
+    """The worker that fetches sample ``at`` dereferences a null pointer (a real SIGSEGV)."""
+
+    def __init__(self, at=6):
+        self.at = at
+
+    def __len__(self):
+        return 40
+
+    def __getitem__(self, i):
+        if i == self.at and get_worker_info() is not None:
+            import ctypes
+            import faulthandler
+
+            faulthandler.disable()  # keep the expected crash out of the test output
+            ctypes.string_at(0)
+        return i
+
+
 class Slow(Dataset):
     def __init__(self, delay=0.05, n=64):
         self.delay, self.n = delay, n

@@ -147,6 +147,31 @@ def test_shuffle_with_workers_follows_the_generator():
     assert run(2) == run(0)
 
 
+@pytest.mark.parametrize("lib", ["torch", "ember"])
+def test_persistent_workers_draw_the_base_seed_once(lib):
+    # PyTorch's scheme, checked on PyTorch itself and on ember: a persistent iterator draws its
+    # workers' base seed from the generator once, then each epoch only the sampler's seed, so
+    # epochs after the first differ from those of a loader that starts new workers each epoch
+    L = torch if lib == "torch" else ember
+    D = T if lib == "torch" else E
+    ds = H.Squares(12)
+
+    def expected():
+        g = L.Generator().manual_seed(5)
+        L.empty((), dtype=L.int64).random_(generator=g)  # the base seed
+        out = []
+        for _ in range(3):
+            order = list(D.RandomSampler(ds, generator=g))
+            out.append([order[i:i + 4] for i in range(0, 12, 4)])
+        return out
+
+    g = L.Generator().manual_seed(5)
+    dl = D.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, persistent_workers=True,
+                      generator=g)
+    got = [[b["y"].tolist() for b in dl] for _ in range(3)]
+    assert got == expected()
+
+
 class TorchRange(T.IterableDataset):
     def __init__(self, start, end):
         self.start, self.end = start, end
@@ -425,9 +450,10 @@ def test_unpicklable_batch_is_reported():
                               collate_fn=H.unpicklable_collate))
 
 
-@pytest.mark.parametrize("how", ["kill", "exit"])
+@pytest.mark.parametrize("how", ["kill", "exit", "segfault"])
 def test_dead_worker_raises(how):
-    ds = H.Suicide(at=6) if how == "kill" else H.Suicide(at=6, code=3)
+    ds = {"kill": H.Suicide(at=6), "exit": H.Suicide(at=6, code=3),
+          "segfault": H.Segfault(at=6)}[how]
     it = iter(E.DataLoader(ds, batch_size=2, num_workers=2))
     pids = [w.pid for w in it._workers]
     t0 = time.monotonic()
@@ -439,6 +465,9 @@ def test_dead_worker_raises(how):
     cause = str(ei.value.__cause__)
     if how == "kill":
         assert cause == f"DataLoader worker (pid {pids[1]}) is killed by signal: Killed. "
+    elif how == "segfault":
+        assert cause == (f"DataLoader worker (pid {pids[1]}) is killed by signal: "
+                         "Segmentation fault. ")
     else:
         assert cause.startswith(f"DataLoader worker (pid {pids[1]}) exited unexpectedly with "
                                 "exit code 3. Details are lost due to multiprocessing.")
