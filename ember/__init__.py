@@ -43,7 +43,7 @@ from .ops.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .ops.activation import (celu, celu_, hardshrink, prelu, rrelu, rrelu_, selu, selu_,
                              threshold, threshold_)
 
-from . import cuda, linalg
+from . import backends, cuda, linalg, multiprocessing
 from . import random
 from .random import (default_generator, fork_rng, get_rng_state, initial_seed, manual_seed, seed,
                      set_rng_state)

@@ -21,6 +21,7 @@ from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..backends import opt_einsum as _opt_einsum
 from . import _util
 from . import shape as _shape
 from ._util import check_inplace, inplace, write_out
@@ -929,8 +930,9 @@ def _einsum_arrays(ins, out, arrays):
     if dt in _HALF:
         arrays = [a.astype(np.float32) for a in arrays]
     eq = ",".join(ins) + "->" + out
-    # optimize=True contracts pairwise through tensordot (BLAS); one operand needs no path
-    r = xp.asarray(xp.einsum(eq, *arrays, optimize=len(arrays) > 1))
+    # an optimized path contracts pairwise through tensordot (BLAS); one operand needs none.
+    # torch.backends.opt_einsum picks the order of three or more.
+    r = xp.asarray(xp.einsum(eq, *arrays, optimize=_opt_einsum.contraction_order(len(arrays))))
     if len(arrays) == 1 and (r is arrays[0] or r.base is not None):
         r = r.copy()  # a single-operand einsum may return a view of its input
     return r.astype(dt, copy=False)
