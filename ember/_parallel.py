@@ -157,6 +157,8 @@ def matmul(a, b):
     if work < _BLAS_SERIAL:
         return a @ b
     if work < SMALL_GEMM or _num_threads == 1 or _blas_depth:
+        if _blas_current[0] == 1:
+            return a @ b  # BLAS is already on one thread (ember's own setting is 1)
         with blas_threads(1):
             return a @ b
     out = np.empty((m, n), dtype=a.dtype)

@@ -101,6 +101,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     transposed weight view; with a bias (2-D input or 1-D bias) it is one fused ``addmm`` op.
     Errors (shapes, dtypes, bias sizes) use PyTorch's messages and numbers.
     """
+    if isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor):
+        # the common case (CPU, 2-D input, one dtype, a full bias), checked in a few
+        # comparisons: the general checks below cost about a fifth of a small layer's time
+        ia, wa, ba = input._data, weight._data, bias._data
+        if type(ia) is np.ndarray and type(wa) is np.ndarray and type(ba) is np.ndarray \
+                and ia.ndim == 2 and wa.ndim == 2 and ba.ndim == 1 \
+                and ia.shape[1] == wa.shape[1] and ba.shape[0] == wa.shape[0] \
+                and ia.dtype == wa.dtype == ba.dtype and ia.dtype.kind == "f":
+            return Addmm.apply(bias, input, weight)
     _check_tensor(input, "linear", "input", 1)
     _check_tensor(weight, "linear", "weight", 2)
     if bias is not None:

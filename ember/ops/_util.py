@@ -161,6 +161,11 @@ def _broadcast_msg(shapes, ndim) -> str:
 
 def check_same_device(*tensors) -> None:
     """PyTorch's error for tensors on different devices (0-d CPU tensors are allowed)."""
+    for t in tensors:
+        if isinstance(t, Tensor) and type(t._data) is not _ndarray:
+            break
+    else:
+        return  # all on the CPU: the common case, without building device objects
     kind = None
     for t in tensors:
         if isinstance(t, Tensor):

@@ -676,8 +676,12 @@ class CrossEntropy(Op, name="NllLossBackward0"):
         # W = sum(w) (C without weights); broadcast along the class dim
         bshape = (shape[0], 1) + shape[2:] if cd == 1 else ()
         wshape = (C,) + (1,) * (len(shape) - 1 - cd)
-        a = (ctx.wt * (1 - ls)).reshape(bshape)
-        b = (ctx.valid * (ls / C)).astype(work).reshape(bshape) if ls > 0 else None
+        wt, valid = ctx.wt, ctx.valid
+        if wt is None:  # the fast forward's case: no weights, no ignored targets
+            valid = xp.ones(shape[0], dtype=bool)
+            wt = valid.astype(work)
+        a = (wt * (1 - ls)).reshape(bshape)
+        b = (valid * (ls / C)).astype(work).reshape(bshape) if ls > 0 else None
         wb = None if ctx.w is None else ctx.w.reshape(wshape)
         W = float(C) if ctx.w is None else float(ctx.w.sum())
         if ctx.red == "mean":
@@ -730,8 +734,8 @@ def _ce_fast_forward(ctx, x, t, ignore, red):
     tf = t.reshape(-1)
     if tf.dtype != _INT64:
         tf = tf.astype(_INT64)
-    lo, hi = int(tf.min()), int(tf.max())
-    if lo < 0 or hi >= C or lo <= ignore <= hi:
+    # one reduction checks both bounds: a negative target wraps to a huge unsigned value
+    if int(tf.astype(np.uint64).max()) >= C or 0 <= ignore < C and bool((tf == ignore).any()):
         return None
     z = x - x.max(axis=1, keepdims=True)
     lse = np.exp(z).sum(axis=1, keepdims=True)
@@ -743,8 +747,7 @@ def _ce_fast_forward(ctx, x, t, ignore, red):
     ctx.fast, ctx.idx, ctx.total = True, idx, total
     # what the general backward reads (create_graph)
     ctx.red, ctx.ls, ctx.cd, ctx.C, ctx.w = red, 0.0, 1, C, None
-    ctx.valid = np.ones(n, dtype=bool)
-    ctx.wt = ctx.valid.astype(x.dtype)
+    ctx.valid = ctx.wt = None  # every sample valid with weight 1; built if backward needs them
     ctx.set_materialize_grads(False)
     if ctx._edges:
         ctx.save_for_backward(z)
