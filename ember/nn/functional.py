@@ -5,6 +5,8 @@ A plain module of functions; each follows the PyTorch function of the same name.
 
 from __future__ import annotations
 
+from importlib import import_module as _import_module
+
 import numpy as np
 
 from .._tensor import Tensor, _c_name, _legacy_scalar_name, legacy_type_name
@@ -15,8 +17,6 @@ from ..ops import linalg as _linalg
 from ..ops import pointwise as _pointwise
 from ..ops import reduction as _reduction
 from ..ops import shape as _shape
-
-__all__ = ["linear", "bilinear"]
 
 
 def _check_tensor(x, fname: str, arg: str, pos: int) -> None:
@@ -237,3 +237,10 @@ from ..ops.normalization import *  # noqa: E402,F401,F403
 from ..ops.pooling import *  # noqa: E402,F401,F403
 from ..ops.spatial import *  # noqa: E402,F401,F403
 from ._mha import multi_head_attention_forward  # noqa: E402,F401 (builds on linear)
+
+# ``from torch.nn.functional import *`` gives every public function (PyTorch's module has no
+# ``__all__``): the two defined here, multi_head_attention_forward and each family's names.
+__all__ = ["linear", "bilinear", "multi_head_attention_forward"] + [
+    name for family in ("activation", "attention", "conv", "distance", "dropout", "embedding",
+                        "loss", "normalization", "pooling", "spatial")
+    for name in _import_module(f"ember.ops.{family}").__all__]
