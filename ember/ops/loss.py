@@ -33,7 +33,7 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor, _legacy_scalar_name
 from ..autograd.function import Op
@@ -661,9 +661,16 @@ class CrossEntropy(Op, name="NllLossBackward0"):
         if ctx.__dict__.get("fast") and g is not None and g_logp is None \
                 and not _state.enabled:
             # (softmax - one_hot) * g / n in two array passes
-            p = np.exp(logp._data)
+            la = logp._data
             scale = g._data / ctx.total
-            p *= scale
+            if la.size < _CE_BLOCKED:
+                p = np.exp(la)
+                p *= scale
+            else:
+                p = np.empty_like(la)
+                _parallel.parallel_for(lambda s, e: _ce_grad_rows(la, p, scale, s, e),
+                                       la.shape[0], min_items=_ce_rows_per_block(la),
+                                       blas_single=False)
             p.reshape(-1)[ctx.idx] -= scale
             return Tensor._make(p)
         cd, C, ls = ctx.cd, ctx.C, ctx.ls
@@ -725,6 +732,40 @@ class CrossEntropy(Op, name="NllLossBackward0"):
 _FAST_CE = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 
 
+# From this many logits on, the fast path works in blocks of rows that stay in the cache (the
+# exponentials go to a reused scratch block, not a fresh array the size of the input), split
+# over ember's threads: benchmarks/layers.py's (1024, 1000) cross entropy.
+_CE_BLOCKED = 1 << 16
+_CE_BLOCK_BYTES = 1 << 17
+
+
+def _ce_rows_per_block(x) -> int:
+    return max(1, _CE_BLOCK_BYTES // (x.shape[1] * x.itemsize))
+
+
+def _ce_logp_rows(x, z, s: int, e: int) -> None:
+    """``z[s:e] = log_softmax(x[s:e], 1)``, block by block: the same per-row max, exp-sum and
+    log as the unblocked path."""
+    ws = _parallel.workspace(np)
+    step = _ce_rows_per_block(x)
+    for a in range(s, e, step):
+        b = min(a + step, e)
+        xb, zb = x[a:b], z[a:b]
+        np.subtract(xb, xb.max(axis=1, keepdims=True), out=zb)
+        t = ws.get("ce_exp", zb.shape, zb.dtype)
+        lse = np.exp(zb, out=t).sum(axis=1, keepdims=True)
+        zb -= np.log(lse, out=lse)
+
+
+def _ce_grad_rows(logp, p, scale, s: int, e: int) -> None:
+    """``p[s:e] = exp(logp[s:e]) * scale``, block by block."""
+    step = _ce_rows_per_block(logp)
+    for a in range(s, e, step):
+        b = min(a + step, e)
+        pb = np.exp(logp[a:b], out=p[a:b])
+        pb *= scale
+
+
 def _ce_fast_forward(ctx, x, t, ignore, red):
     """Cross entropy of (N, C) logits with every target a valid class, no weights and no label
     smoothing (the usual training case): the same math as the general path with ~10 NumPy
@@ -737,9 +778,14 @@ def _ce_fast_forward(ctx, x, t, ignore, red):
     # one reduction checks both bounds: a negative target wraps to a huge unsigned value
     if int(tf.astype(np.uint64).max()) >= C or 0 <= ignore < C and bool((tf == ignore).any()):
         return None
-    z = x - x.max(axis=1, keepdims=True)
-    lse = np.exp(z).sum(axis=1, keepdims=True)
-    z -= np.log(lse, out=lse)
+    if x.size < _CE_BLOCKED:
+        z = x - x.max(axis=1, keepdims=True)
+        lse = np.exp(z).sum(axis=1, keepdims=True)
+        z -= np.log(lse, out=lse)
+    else:
+        z = np.empty((n, C), dtype=x.dtype)
+        _parallel.parallel_for(lambda s, e: _ce_logp_rows(x, z, s, e), n,
+                               min_items=_ce_rows_per_block(x), blas_single=False)
     idx = np.arange(0, n * C, C, dtype=_INT64)
     idx += tf
     picked = z.reshape(-1)[idx].sum()

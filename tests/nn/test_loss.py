@@ -941,3 +941,21 @@ def test_cross_entropy_fast_path_matches_torch_and_double_backward():
     # an ignored or out-of-range target still goes through PyTorch's checks
     check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, ignore_index=2),
           rand(6, 4), Const(np.array([0, 2, 3, 1, 2, 0])))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cross_entropy_fast_path_blocked_matches_torch(threads):
+    # from 2**16 logits the fast path works in cache-sized row blocks split over threads; odd
+    # sizes leave partial blocks, transposed logits are strided, float64 has other block sizes
+    rng = np.random.default_rng(11)
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        t = rng.integers(0, 257, 301)
+        for dt in (np.float32, np.float64):
+            check(lambda lib, x, t: lib.nn.functional.cross_entropy(x * 3, t),
+                  rand(301, 257, dtype=dt), Const(t))
+        check(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t, reduction="sum"),
+              Transposed(rand(301, 257)), Const(t))
+    finally:
+        ember.set_num_threads(before)
