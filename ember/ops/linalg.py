@@ -21,6 +21,7 @@ from .. import _dtype, _parallel
 from .._backend import array_module
 from .._tensor import Tensor
 from ..autograd.function import Op
+from ..autograd.grad_mode import state as _grad_state
 from ..backends import opt_einsum as _opt_einsum
 from . import _util
 from . import shape as _shape
@@ -157,18 +158,41 @@ def _shape_str(s) -> str:
 # matrix products
 # ---------------------------------------------------------------------------------------------
 
+def _is_transposed(a) -> bool:
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+def _mm_like(a, b, transposed: bool):
+    """``a @ b``, computed as ``(b.T @ a.T).T`` when the result should be column-major."""
+    return _mm(b.T, a.T).T if transposed else _mm(a, b)
+
+
 class Mm(Op, name="MmBackward0"):
     @staticmethod
     def forward(ctx, a, b):
         e = ctx._edges
         if e:
             ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
+            # an operand that is a transposed view (``w.t()`` of a weight) gets its gradient in
+            # the same layout, so the transpose's gradient is contiguous again, as PyTorch does
+            ctx.a_layout_t = _is_transposed(a)
+            ctx.b_layout_t = _is_transposed(b)
         return _mm(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         e = ctx._edges
+        G = g._data
+        if not _grad_state.enabled and G.dtype.kind == "f":
+            # no graph of the backward is recorded: two array products instead of six ops
+            # (transpose, conj and mm per gradient); real dtypes need no conjugate
+            ga = gb = None
+            if e[0]:
+                ga = Tensor._make(_mm_like(G, b._data.T, ctx.a_layout_t))
+            if e[1]:
+                gb = Tensor._make(_mm_like(a._data.T, G, ctx.b_layout_t))
+            return ga, gb
         ga = Mm.apply(g, _mH(b)) if e[0] else None
         gb = Mm.apply(_mH(a), g) if e[1] else None
         return ga, gb
@@ -326,6 +350,10 @@ class Matmul(Op, name="UnsafeViewBackward0"):
         e = ctx._edges
         if e:
             ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
+            # an operand that is a transposed view (``w.t()`` of a weight) gets its gradient in
+            # the same layout, so the transpose's gradient is contiguous again, as PyTorch does
+            ctx.a_layout_t = _is_transposed(a)
+            ctx.b_layout_t = _is_transposed(b)
         return _mm(a, b)
 
     @staticmethod
@@ -412,6 +440,10 @@ class Bmm(Op, name="BmmBackward0"):
         e = ctx._edges
         if e:
             ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
+            # an operand that is a transposed view (``w.t()`` of a weight) gets its gradient in
+            # the same layout, so the transpose's gradient is contiguous again, as PyTorch does
+            ctx.a_layout_t = _is_transposed(a)
+            ctx.b_layout_t = _is_transposed(b)
         return _mm(a, b)
 
     @staticmethod

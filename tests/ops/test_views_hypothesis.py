@@ -210,6 +210,8 @@ def reshape_pairs(draw):
         k = draw(st.sampled_from(divs))
         factors.append(k)
         rest //= k
+    if rest > 1:  # stopped at four factors: the remainder joins the last one
+        factors[-1] *= rest
     if numel == 0:
         factors = [0] + draw(st.lists(st.integers(1, 3), max_size=2))
     factors += [1] * draw(st.integers(0, 2))
