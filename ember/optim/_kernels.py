@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _parallel
 from .._backend import array_module
 
 # Largest number of elements updated in one slice (bounds the scratch memory: a few of these).
@@ -53,6 +54,13 @@ class Workspace:
     def __init__(self) -> None:
         self._pools: dict = {}
         self.flat: dict = {}  # group key -> _FlatState
+        self._workers: list = []
+
+    def worker(self, i: int) -> Workspace:
+        """The scratch of the ``i``-th pool thread in a threaded update (kept across steps)."""
+        while len(self._workers) <= i:
+            self._workers.append(Workspace())
+        return self._workers[i]
 
     def get(self, like, count: int) -> list:
         """``count`` contiguous scratch arrays with the shape and dtype of ``like``."""
@@ -189,10 +197,47 @@ def update(kernel, ws: Workspace, n_scratch: int, params: list, grads: list, sta
             offset += size
             p._bump_version()
         return
-    for p, g, row, a in zip(params, grads, states, args):
-        arrays = [p._data, g._data] + [None if s is None else s._data for s in row]
-        run(kernel, ws, n_scratch, [real_view(x) for x in arrays], *a)
+    jobs = [([p._data, g._data] + [None if s is None else s._data for s in row], a)
+            for p, g, row, a in zip(params, grads, states, args)]
+    parts = _thread_parts(jobs, params)
+    if parts is None:
+        for arrays, a in jobs:
+            run(kernel, ws, n_scratch, [real_view(x) for x in arrays], *a)
+    else:
+        def work(s: int, e: int) -> None:
+            for i in range(s, e):
+                w = ws.worker(i)
+                for arrays, a in parts[i]:
+                    run(kernel, w, n_scratch, [real_view(x) for x in arrays], *a)
+
+        _parallel.parallel_for(work, len(parts), blas_single=False)
+    for p in params:
         p._bump_version()
+
+
+def _thread_parts(jobs: list, params: list) -> list | None:
+    """The parameters split into one run of consecutive parameters per ember thread, of about
+    equal element counts, when the update is worth threading (NumPy arrays, distinct
+    parameters, at least ``PAR_ELEMENTS`` elements in all); None to update them serially. Each
+    parameter's update is unchanged, so the results are the serial ones."""
+    nt = _parallel.get_num_threads()
+    if nt < 2 or len(jobs) < 2:
+        return None
+    total = 0
+    for arrays, _ in jobs:
+        if type(arrays[0]) is not np.ndarray:
+            return None
+        total += arrays[0].size
+    if total < _parallel.PAR_ELEMENTS or len({id(p) for p in params}) != len(params):
+        return None
+    parts: list = [[] for _ in range(min(nt, len(jobs)))]
+    done, k = 0, 0
+    for job in jobs:
+        parts[k].append(job)
+        done += job[0][0].size
+        if k < len(parts) - 1 and done >= total * (k + 1) / len(parts):
+            k += 1
+    return [part for part in parts if part]
 
 
 # --------------------------------------------------------------------------- PyTorch kernels

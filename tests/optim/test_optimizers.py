@@ -396,3 +396,47 @@ def test_flat_state_follows_user_replacement():
     topt.step()
     assert_params_close(ps, tps)
     assert_same_structure(eopt.state_dict(), topt.state_dict())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam"])
+def test_threaded_update_matches_serial_and_torch(name, monkeypatch):
+    # from PAR_ELEMENTS elements in all, ember's threads update runs of parameters in parallel
+    # (each with its own scratch); the result is bit-identical to one thread's and PyTorch's
+    from ember import _parallel
+    from ember.optim import _kernels
+
+    monkeypatch.setattr(_parallel, "PAR_ELEMENTS", 256)
+    monkeypatch.setattr(_kernels, "FLAT_MEAN", 1)  # not the one-pass path for small groups
+    threaded = []
+    parts = _kernels._thread_parts
+    monkeypatch.setattr(_kernels, "_thread_parts",
+                        lambda *a: threaded.append(parts(*a)) or threaded[-1])
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(30, 9), (7,), (50, 4), (3,)]]
+    grads = [[rng.standard_normal(a.shape).astype(np.float32) for a in arrays] for _ in range(4)]
+    kw = {"lr": 0.01, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.01}
+    before = ember.get_num_threads()
+    results = {}
+    try:
+        for threads in (1, 2):
+            ember.set_num_threads(threads)
+            ep = [ember.tensor(a).requires_grad_() for a in arrays]
+            opt = getattr(ember.optim, name)(ep, foreach=False, **kw)
+            for gs in grads:
+                for p, g in zip(ep, gs):
+                    p.grad = ember.tensor(g)
+                opt.step()
+            results[threads] = [p.detach().numpy() for p in ep]
+    finally:
+        ember.set_num_threads(before)
+    assert threaded[0] is None and len(threaded[-1]) == 2  # one thread, then two runs
+    for a, b in zip(results[1], results[2]):
+        np.testing.assert_array_equal(a, b)
+    tp = [torch.tensor(a).requires_grad_() for a in arrays]
+    topt = getattr(torch.optim, name)(tp, **kw)
+    for gs in grads:
+        for p, g in zip(tp, gs):
+            p.grad = torch.tensor(g)
+        topt.step()
+    for a, t in zip(results[2], tp):
+        np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-5, atol=1e-6)
