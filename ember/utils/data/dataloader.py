@@ -372,6 +372,13 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
         return data
 
 
+# How long the main process waits on the data queue before it checks whether a worker died.
+# The SIGCHLD handler usually interrupts the wait at once, but the kernel may deliver the
+# signal to another thread of the process (a queue's feeder thread), which leaves the main
+# thread's wait running; PyTorch's 5 s MP_STATUS_CHECK_INTERVAL would then delay the error.
+_DEATH_POLL = 0.5
+
+
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """Iterates once over the dataset with worker processes (or every epoch, when the
     workers are persistent).
@@ -529,12 +536,12 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
         if self._pin_memory:
             while self._pin_memory_thread.is_alive():
-                ok, data = self._try_get_data()
+                ok, data = self._try_get_data(_DEATH_POLL)
                 if ok:
                     return data
             raise RuntimeError("Pin memory thread exited unexpectedly")
         while True:
-            ok, data = self._try_get_data()
+            ok, data = self._try_get_data(_DEATH_POLL)
             if ok:
                 return data
 
