@@ -211,8 +211,12 @@ def make_histogram(values: np.ndarray, bins, max_bins: int | None = None) -> His
     limits = limits[start:end + 1]
     if counts.size == 0 or limits.size == 0:
         raise ValueError("The histogram is empty, please file a bug report.")
+    # a pairwise sum of squares rather than PyTorch's BLAS dot: as exact (both round each
+    # product; they differ in the last bits of the sum), and it never waits on BLAS threads,
+    # which on a busy machine cost more than the whole histogram (benchmarks/tensorboard.py)
+    sum_squares = np.square(values).sum()
     return HistogramProto(min=values.min(), max=values.max(), num=len(values), sum=values.sum(),
-                          sum_squares=values.dot(values), bucket_limit=limits.tolist(),
+                          sum_squares=sum_squares, bucket_limit=limits.tolist(),
                           bucket=counts.tolist())
 
 
