@@ -46,34 +46,30 @@ def workloads(e_writer, t_writer):
     e_hist, t_hist = ember.from_numpy(hist), torch.from_numpy(hist)
     e_img, t_img = ember.from_numpy(img), torch.from_numpy(img)
 
-    def scalar_calls(w, vals):
+    def calls(w, n, log):
+        """``n`` logging calls ``log(w, i)``, then a flush."""
         def run():
-            for i, v in enumerate(vals):
-                w.add_scalar("loss", v, i)
+            for i in range(n):
+                log(w, i)
             w.flush()
         return run
 
-    def histogram_calls(w, values):
-        def run():
-            for i in range(100):
-                w.add_histogram("weights", values, i)
-            w.flush()
-        return run
+    def scalars(vals):
+        return lambda w, i: w.add_scalar("loss", vals[i], i)
 
-    def image_calls(w, image):
-        def run():
-            for i in range(50):
-                w.add_image("image", image, i)
-            w.flush()
-        return run
+    def histogram(values):
+        return lambda w, i: w.add_histogram("weights", values, i)
+
+    def image(img):
+        return lambda w, i: w.add_image("image", img, i)
 
     return [
-        ("10k add_scalar (0-d tensors)", scalar_calls(e_writer, e_vals),
-         scalar_calls(t_writer, t_vals)),
-        ("100 add_histogram of 1e5 float32", histogram_calls(e_writer, e_hist),
-         histogram_calls(t_writer, t_hist)),
-        ("50 add_image 3x224x224 float32", image_calls(e_writer, e_img),
-         image_calls(t_writer, t_img)),
+        ("10k add_scalar (0-d tensors)", calls(e_writer, 10_000, scalars(e_vals)),
+         calls(t_writer, 10_000, scalars(t_vals))),
+        ("100 add_histogram of 1e5 float32", calls(e_writer, 100, histogram(e_hist)),
+         calls(t_writer, 100, histogram(t_hist))),
+        ("50 add_image 3x224x224 float32", calls(e_writer, 50, image(e_img)),
+         calls(t_writer, 50, image(t_img))),
     ]
 
 
