@@ -577,3 +577,28 @@ def test_import_error_without_tensorboard():
                          check=True).stdout
     assert "ImportError: TensorBoard logging requires TensorBoard" in out
     assert "pip install tensorboard" in out and "ember[tensorboard]" in out
+
+
+@pytest.mark.parametrize("clips_n", [1, 3, 5, 8])
+def test_add_video(tmp_path, clips_n):
+    from PIL import Image, ImageSequence
+    from torch.utils.tensorboard._utils import _prepare_video
+
+    # clips of 4 frames in 8 colours, so that the GIF palette holds every colour exactly
+    clips = RNG.integers(0, 2, (clips_n, 4, 3, 5, 6)).astype(np.float32)
+    clips[:, :, 0] = np.arange(4)[None, :, None, None] % 2  # consecutive frames differ
+    w = SummaryWriter(str(tmp_path))
+    w.add_video("v", ember.tensor(clips, device=DEVICE), 2, fps=5)
+    w.add_video("u8", (clips[:1] * 255).astype(np.uint8), 3)
+    w.close()
+    acc = accumulate(str(tmp_path))
+    assert acc.Tags()["images"] == ["v", "u8"]
+    expected = (_prepare_video(clips) * 255).clip(0, 255).astype(np.uint8)
+    (ev,) = acc.Images("v")
+    assert (ev.step, ev.height, ev.width) == (2, *expected.shape[1:3])
+    gif = Image.open(io.BytesIO(ev.encoded_image_string))
+    assert gif.format == "GIF" and gif.info["duration"] == 200
+    frames = np.stack([np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(gif)])
+    np.testing.assert_array_equal(frames, expected)
+    (eu,) = acc.Images("u8")
+    assert (eu.height, eu.width) == (5, 6)

@@ -24,8 +24,8 @@ from ._convert import convert_to_HWC, make_np
 
 __all__ = [
     "hparams", "scalar", "tensor_proto", "histogram_raw", "histogram", "make_histogram", "image",
-    "image_boxes", "make_image", "audio", "custom_scalars", "text", "pr_curve_raw", "pr_curve",
-    "compute_curve", "mesh",
+    "image_boxes", "make_image", "video", "make_video", "audio", "custom_scalars", "text",
+    "pr_curve_raw", "pr_curve", "compute_curve", "mesh",
 ]
 
 
@@ -281,6 +281,43 @@ def image_boxes(tag: str, tensor_image, tensor_boxes, rescale: float = 1,
     hwc = convert_to_HWC(make_np(tensor_image), dataformats)
     img = make_image(_to_uint8(hwc), rescale=rescale, rois=make_np(tensor_boxes), labels=labels)
     return Summary(value=[Summary.Value(tag=tag, image=img)])
+
+
+def _video_frames(video: np.ndarray) -> np.ndarray:
+    """(B, T, C, H, W) -> (T, H', W', C): each frame tiles the batch in a grid of a power of two
+    cells (missing clips black), ``2 ** ((B.bit_length() - 1) // 2)`` rows, as PyTorch's
+    ``_prepare_video``."""
+    b, t, c, h, w = video.shape
+    if video.dtype == np.uint8:
+        video = np.float32(video) / 255.0
+    cells = 1 << (b - 1).bit_length()
+    if cells != b:
+        video = np.concatenate([video, np.zeros((cells - b, t, c, h, w))], axis=0)
+    rows = 2 ** ((b.bit_length() - 1) // 2)
+    cols = cells // rows
+    grid = video.reshape(rows, cols, t, c, h, w).transpose(2, 0, 4, 1, 5, 3)
+    return grid.reshape(t, rows * h, cols * w, c)
+
+
+def make_video(frames: np.ndarray, fps: float) -> Summary.Image:
+    """An animated GIF (looping, ``fps`` frames a second) of (T, H, W, C) uint8 frames.
+
+    PyTorch encodes the GIF with moviepy; here Pillow does (each frame gets its own palette),
+    so the bytes differ while TensorBoard shows the same animation."""
+    from PIL import Image
+
+    _, h, w, c = frames.shape
+    images = [Image.fromarray(f[:, :, 0] if c == 1 else f) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
+                   duration=1000.0 / fps, loop=0)
+    return Summary.Image(height=h, width=w, colorspace=c, encoded_image_string=buf.getvalue())
+
+
+def video(tag: str, tensor: Any, fps: float = 4) -> Summary:
+    """A video summary of a (B, T, C, H, W) batch of clips, tiled into one GIF."""
+    frames = _to_uint8(_video_frames(make_np(tensor)))
+    return Summary(value=[Summary.Value(tag=tag, image=make_video(frames, fps))])
 
 
 def audio(tag: str, tensor: Any, sample_rate: int = 44100) -> Summary:

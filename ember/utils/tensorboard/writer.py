@@ -222,10 +222,11 @@ class SummaryWriter:
         self.add_image(tag, figure_to_image(figure, close), global_step, walltime,
                        dataformats="NCHW" if isinstance(figure, list) else "CHW")
 
-    def add_video(self, tag, vid_tensor, global_step=None, fps=4, walltime=None) -> None:
-        """Not available: PyTorch encodes videos as GIFs through moviepy."""
-        raise NotImplementedError("SummaryWriter.add_video is not implemented in ember (PyTorch "
-                                  "encodes the GIF with moviepy); log frames with add_images")
+    def add_video(self, tag: str, vid_tensor: Any, global_step: int | None = None,
+                  fps: float = 4, walltime: float | None = None) -> None:
+        """Log a (B, T, C, H, W) batch of clips (float in [0, 1] or uint8) as one animated GIF
+        tiling the clips, as PyTorch does (which needs moviepy; ember encodes with Pillow)."""
+        self._add(_summary.video(tag, vid_tensor, fps), global_step, walltime)
 
     def add_audio(self, tag: str, snd_tensor: Any, global_step: int | None = None,
                   sample_rate: int = 44100, walltime: float | None = None) -> None:
