@@ -602,3 +602,34 @@ def test_add_video(tmp_path, clips_n):
     np.testing.assert_array_equal(frames, expected)
     (eu,) = acc.Images("u8")
     assert (eu.height, eu.width) == (5, 6)
+
+
+def test_add_video_bad_input(writers):
+    errors_alike(writers, lambda w, lib: w.add_video("v", np.zeros((4, 3, 5, 6))))
+
+
+def test_add_graph_integer_input_and_several_outputs(tmp_path):
+    nn = ember.nn
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(10, 4)
+            self.lstm = nn.LSTM(4, 3, batch_first=True)
+
+        def forward(self, idx):
+            out, (h, c) = self.lstm(self.emb(idx))
+            return out, h.argmax(-1), {"c": c}
+
+    w = SummaryWriter(str(tmp_path))
+    w.add_graph(Tagger().to(DEVICE), ember.tensor([[1, 2, 3]], device=DEVICE))
+    w.close()
+    nodes = {n.name: n for n in accumulate(str(tmp_path)).Graph().node}
+    assert {"input/idx", "output/output.1", "output/output.2", "output/output.3"} <= set(nodes)
+    assert all(i.split(":")[0] in nodes for n in nodes.values() for i in n.input)
+    # the integer argmax is not recorded by autograd: its output has no producer
+    assert list(nodes["output/output.2"].input) == []
+    (emb,) = [n for n in nodes.values() if n.name.startswith("Tagger/Embedding[emb]/")
+              and n.op != "Parameter"]
+    assert [d.size for d in emb.attr["_output_shapes"].list.shape[0].dim] == [1, 3, 4]
+    assert nodes["output/output.3"].input[0].startswith("Tagger/LSTM[lstm]/")
