@@ -58,6 +58,7 @@ IMPORTS = """
     import torch.multiprocessing as mp
     import torch.optim.lr_scheduler
     import torch.cuda
+    from torch.utils.tensorboard import SummaryWriter
     import ember
 
     torch.backends.cudnn.benchmark = True
@@ -69,6 +70,7 @@ IMPORTS = """
     assert datasets is ember.vision.datasets and models.resnet18 is ember.vision.models.resnet18
     assert torch.cuda.is_available() in (True, False) and not torch.backends.mps.is_available()
     assert sys.modules["torch.nn"] is ember.nn
+    assert SummaryWriter is ember.utils.tensorboard.SummaryWriter
     import helper                      # the script's own module, next to it
     print("argv", sys.argv)
     print("name", __name__)
@@ -134,10 +136,10 @@ def test_missing_attribute_and_modules(tmp_path):
         attr(lambda: torch.nn.functional.not_a_function)
         attr(lambda: torchvision.ops.not_an_op)
         print("hasattr", hasattr(torch, "not_a_function"))
-        imp("import torch.utils.tensorboard")
-        imp("from torch.utils.tensorboard import SummaryWriter")
-        imp("import torch.distributed as dist")
-        imp("from torch import distributed")
+        imp("import torch.utils.checkpoint")
+        imp("from torch.utils.checkpoint import checkpoint")
+        imp("import torch.fx as fx")
+        imp("from torch import fx")
         imp("from torch import not_a_function")
         imp("import torchvision.not_a_module")
     """)
@@ -148,7 +150,7 @@ def test_missing_attribute_and_modules(tmp_path):
     assert out[1] == "attr " + MISSING.format("torch.nn.functional.not_a_function")
     assert out[2] == "attr " + MISSING.format("torchvision.ops.not_an_op")
     assert out[3] == "hasattr False"
-    expect = ["torch.utils.tensorboard"] * 2 + ["torch.distributed"] * 2 + [
+    expect = ["torch.utils.checkpoint"] * 2 + ["torch.fx"] * 2 + [
         "torch.not_a_function", "torchvision.not_a_module"]
     for line, name in zip(out[4:], expect):
         assert line == f"import ModuleNotFoundError {name} | " + MISSING.format(name)
@@ -156,14 +158,14 @@ def test_missing_attribute_and_modules(tmp_path):
 
 
 def test_missing_import_traceback_is_short(tmp_path):
-    script = write(tmp_path / "tb.py", "import torch\nimport torch.distributed\n")
+    script = write(tmp_path / "tb.py", "import torch\nimport torch.fx\n")
     r = run([script.name], cwd=tmp_path)
     assert r.returncode == 1
     lines = r.stderr.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
     assert lines[1] == f'  File "{script}", line 2, in <module>'
     assert lines[-1] == ("ember.compat.MissingModuleError: "
-                         + MISSING.format("torch.distributed"))
+                         + MISSING.format("torch.fx"))
     assert sum(ln.startswith("  File ") for ln in lines) == 2  # the script's and ours
 
 
