@@ -235,7 +235,29 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
         _backend.cupy_module().cuda.Device(idx).use()
     pg = ProcessGroup(world.Dup(), list(range(msize)), name)
     GroupMember.WORLD = pg
+    if msize > 1:
+        _abort_on_uncaught_exception()
     _groups.append(pg)
+
+
+def _abort_on_uncaught_exception() -> None:
+    """Make an uncaught exception end the whole MPI job (after printing it), as torchrun
+    stops the other ranks: otherwise they would wait for this one in their next collective."""
+    import sys
+
+    if getattr(sys.excepthook, "_ember_abort", False):
+        return
+    previous = sys.excepthook
+
+    def hook(tp, value, tb):
+        previous(tp, value, tb)
+        sys.stderr.flush()
+        from mpi4py import MPI
+
+        MPI.COMM_WORLD.Abort(1)
+
+    hook._ember_abort = True
+    sys.excepthook = hook
 
 
 def destroy_process_group(group: ProcessGroup | None = None) -> None:
