@@ -4,7 +4,8 @@
 MPICH's ``mpiexec`` (from the ``mpich`` wheel, or ``$EMBER_MPIEXEC``); each process gets
 torchrun's environment: RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK, ROLE_RANK,
 ROLE_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, TORCHELASTIC_RUN_ID. The exit status is nonzero when
-any rank fails (the failed rank aborts the MPI job, which stops the others). One node only; no elastic restarts.
+any rank fails (the failed rank aborts the MPI job, which stops the others). One node only;
+no elastic restarts.
 """
 
 from __future__ import annotations
