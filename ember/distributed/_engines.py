@@ -55,7 +55,7 @@ class Work:
 
             if not MPI.Request.Testall(self._requests, self._statuses):
                 return False
-        if self._event is not None and not self._event.query():
+        if self._event is not None and not self._event.done:
             return False
         self._complete()
         return True

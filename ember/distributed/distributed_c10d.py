@@ -384,7 +384,7 @@ def _peer(pg: ProcessGroup, rank, group_rank, what: str) -> int:
     return pg._ranks.index(r)
 
 
-def _check_op(op, t: Tensor, eng) -> int:
+def _check_op(op, t: Tensor) -> int:
     op = ReduceOp.RedOpType(int(op))
     kind = t._data.dtype.kind
     if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and kind not in "iub":
@@ -442,7 +442,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     if pg is None:
         return None
     eng = pg._engine(tensor)
-    op = _check_op(op, tensor, eng)
+    op = _check_op(op, tensor)
     a = _working(tensor)
     w = eng.allreduce(a, op)._then(_writer([tensor], [a], op, pg.size()))
     return _finish(w, async_op)
@@ -457,7 +457,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op: bool = False
         return None
     root = _peer(pg, dst, group_dst, "dst")
     eng = pg._engine(tensor)
-    op = _check_op(op, tensor, eng)
+    op = _check_op(op, tensor)
     a = _working(tensor)
     w = eng.reduce(a, op, root)
     if pg.rank() == root:
@@ -546,7 +546,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bo
                          f"{n}, got {len(input_list)})")
     _out_check(input_list, output, "reduce_scatter")
     eng = pg._engine(output)
-    op = _check_op(op, output, eng)
+    op = _check_op(op, output)
     xp = _backend.array_module(output._data)
     send = xp.stack([t._data for t in input_list]) if n else None
     out = _working(output)
@@ -572,7 +572,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
                         f"{input.dtype} and {output.dtype}")
     _same_device([input], output)
     eng = pg._engine(output)
-    op = _check_op(op, output, eng)
+    op = _check_op(op, output)
     out = _working(output)
     w = eng.reduce_scatter(_working(input), out, op)._then(_writer([output], [out], op, n))
     return _finish(w, async_op)

@@ -131,6 +131,7 @@ class DistributedDataParallel(Module):
         self._buckets = self._make_buckets(params)
         self._bucket_of = {id(p): b for b in self._buckets for p in b.params}
         self._active = False  # a backward with gradient sync is expected or running
+        self._started = False
         self._next = 0
         self._grad_hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
 
@@ -162,12 +163,14 @@ class DistributedDataParallel(Module):
             b.pending, b.work, b.flat = len(b.params), None, None
         self._next = 0
         self._active = True
+        self._started = False  # a gradient hook has fired in this iteration's backward
         self._unused = {id(p) for p in unused}
         for p in unused:
             self._mark(p)
 
     def _grad_ready(self, p: Tensor) -> None:
         if self._active and id(p) not in self._unused:
+            self._started = True
             self._mark(p)
 
     def _mark(self, p: Tensor) -> None:
@@ -208,7 +211,7 @@ class DistributedDataParallel(Module):
             b.work.wait()
             flat = b.flat._data
             n = len(b.params)
-            counts = flat[-n:]
+            counts = flat[-n:].tolist()
             off = 0
             for i, p in enumerate(b.params):
                 k = p._data.size
@@ -224,8 +227,7 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------------------ forward
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
-        if self._active and self._next < len(self._buckets) and \
-                any(b.pending < len(b.params) for b in self._buckets):
+        if self._active and self._started:
             raise RuntimeError(
                 "Expected to have finished reduction in the prior iteration before starting a "
                 "new one. This error indicates that your module has parameters that were not "

@@ -132,5 +132,23 @@ assert (sampler.num_replicas, sampler.rank) == (N, R)
 assert list(sampler) == list(range(10 + (-10) % N))[R::N][:len(sampler)] or \
     list(sampler) == [i % 10 for i in range(R, 10 + (-10) % N, N)]
 
+# ---- constructor errors (PyTorch's types and messages)
+for make, exc, msg in [(lambda: DDP(nn.ReLU()), RuntimeError, "doesn't have any parameter"),
+                       (lambda: DDP(nn.Linear(2, 2), device_ids=[0]), ValueError, "device_ids"),
+                       (lambda: DDP(nn.Linear(2, 2), mixed_precision=object()),
+                        NotImplementedError, "mixed_precision")]:
+    try:
+        make()
+    except exc as e:
+        assert msg in str(e), (msg, str(e))
+    else:
+        raise AssertionError(f"expected {exc.__name__} ({msg})")
+
+# ---- a forward without backward (grad enabled) does not trip the unfinished-reduction check
+net = DDP(Branchy(), find_unused_parameters=True)
+net(x, use_b=True)
+net(x, use_b=True).sum().backward()
+assert net.module.never.weight.grad is None and net.module.a.weight.grad is not None
+
 dist.destroy_process_group()
 print(f"rank {R}/{N} OK", flush=True)
