@@ -44,6 +44,18 @@ def _tensors_in(obj, out: list) -> list:
     return out
 
 
+def _to_device(obj, dev):
+    if isinstance(obj, Tensor):
+        return obj.to(dev)
+    if isinstance(obj, tuple):
+        return tuple(_to_device(o, dev) for o in obj)
+    if isinstance(obj, list):
+        return [_to_device(o, dev) for o in obj]
+    if isinstance(obj, dict):
+        return {k: _to_device(v, dev) for k, v in obj.items()}
+    return obj
+
+
 def _reachable_leaves(outputs) -> set:
     """ids of the leaf tensors the autograd graph of ``outputs`` reaches (iteratively)."""
     seen, leaves = set(), set()
@@ -239,6 +251,11 @@ class DistributedDataParallel(Module):
             bufs = [b for b in self.module.buffers() if b.numel()]
             if bufs:
                 self._broadcast(bufs)
+        if self.device_ids and self.device_type == "cuda":
+            # PyTorch moves the inputs to the module's device (device_ids[0])
+            d = self.device_ids[0]
+            dev = _backend.device("cuda", d) if isinstance(d, int) else _backend.device(d)
+            inputs, kwargs = _to_device(inputs, dev), _to_device(kwargs, dev)
         out = self.module(*inputs, **kwargs)
         if is_grad_enabled() and self.require_backward_grad_sync:
             unused = []

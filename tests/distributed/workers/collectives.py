@@ -152,53 +152,54 @@ dist.all_to_all(outs, [t(np.full(2, 10 * R + j), ember.int64) for j in range(N)]
 for r in range(N):
     check(f"all_to_all[{r}]", outs[r], np.full(2, 10 * r + R), ember.int64)
 
-# ---- point to point: a ring with send/recv, then isend/irecv, then recv from any source
-nxt, prv = (R + 1) % N, (R - 1) % N
-x = t(vals(R), ember.float32)
-y = t(np.zeros((2, 3)), ember.float32)
-if R % 2 == 0:
-    dist.send(x, nxt)
-    assert dist.recv(y, prv) == prv
-else:
-    assert dist.recv(y, prv) == prv
-    dist.send(x, nxt)
-check("send/recv ring", y, vals(prv), ember.float32)
-y = t(np.zeros((2, 3)), ember.float16)
-ws = [dist.isend(t(vals(R), ember.float16), nxt, tag=7), dist.irecv(y, prv, tag=7)]
-for w in ws:
-    w.wait()
-assert all(w.is_completed() for w in ws)
-check("isend/irecv", y, vals(prv), ember.float16)
-if DEVICE == "cpu":
-    if R == 0:
-        got = set()
-        for _ in range(N - 1):
-            z = t(np.zeros(1), ember.int64)
-            src = dist.recv(z)
-            assert int(z.item()) == src * 11, (src, z)
-            got.add(src)
-        assert got == set(range(1, N))
+# ---- point to point and groups (they need a peer: one NCCL GPU gives a single rank)
+if N > 1:
+    nxt, prv = (R + 1) % N, (R - 1) % N
+    x = t(vals(R), ember.float32)
+    y = t(np.zeros((2, 3)), ember.float32)
+    if R % 2 == 0:
+        dist.send(x, nxt)
+        assert dist.recv(y, prv) == prv
     else:
-        dist.send(t([R * 11], ember.int64), 0)
+        assert dist.recv(y, prv) == prv
+        dist.send(x, nxt)
+    check("send/recv ring", y, vals(prv), ember.float32)
+    y = t(np.zeros((2, 3)), ember.float16)
+    ws = [dist.isend(t(vals(R), ember.float16), nxt, tag=7), dist.irecv(y, prv, tag=7)]
+    for w in ws:
+        w.wait()
+    assert all(w.is_completed() for w in ws)
+    check("isend/irecv", y, vals(prv), ember.float16)
+    if DEVICE == "cpu":
+        if R == 0:
+            got = set()
+            for _ in range(N - 1):
+                z = t(np.zeros(1), ember.int64)
+                src = dist.recv(z)
+                assert int(z.item()) == src * 11, (src, z)
+                got.add(src)
+            assert got == set(range(1, N))
+        else:
+            dist.send(t([R * 11], ember.int64), 0)
 
-# ---- groups
-g = dist.new_group([0, N - 1])
-if R in (0, N - 1):
-    assert dist.get_world_size(g) == 2 and dist.get_rank(g) == (0 if R == 0 else 1)
-    assert dist.get_process_group_ranks(g) == [0, N - 1]
-    x = t(vals(R), ember.float32)
-    dist.all_reduce(x, group=g)
-    check("group all_reduce", x, vals(0) + vals(N - 1), ember.float32)
-    x = t(vals(R), ember.float32)
-    dist.broadcast(x, src=N - 1, group=g)  # src is a global rank, as in PyTorch
-    check("group broadcast", x, vals(N - 1), ember.float32)
-else:
-    assert g is dist.GroupMember.NON_GROUP_MEMBER
-    assert dist.get_rank(g) == -1 and dist.get_world_size(g) == -1
-    x = t(vals(R), ember.float32)
-    assert dist.all_reduce(x, group=g) is None  # not a member: no-op
-    check("non-member untouched", x, vals(R), ember.float32)
-assert dist.get_backend(g) == dist.get_backend() if R in (0, N - 1) else True
+    # ---- groups
+    g = dist.new_group([0, N - 1])
+    if R in (0, N - 1):
+        assert dist.get_world_size(g) == 2 and dist.get_rank(g) == (0 if R == 0 else 1)
+        assert dist.get_process_group_ranks(g) == [0, N - 1]
+        x = t(vals(R), ember.float32)
+        dist.all_reduce(x, group=g)
+        check("group all_reduce", x, vals(0) + vals(N - 1), ember.float32)
+        x = t(vals(R), ember.float32)
+        dist.broadcast(x, src=N - 1, group=g)  # src is a global rank, as in PyTorch
+        check("group broadcast", x, vals(N - 1), ember.float32)
+    else:
+        assert g is dist.GroupMember.NON_GROUP_MEMBER
+        assert dist.get_rank(g) == -1 and dist.get_world_size(g) == -1
+        x = t(vals(R), ember.float32)
+        assert dist.all_reduce(x, group=g) is None  # not a member: no-op
+        check("non-member untouched", x, vals(R), ember.float32)
+    assert dist.get_backend(g) == dist.get_backend() if R in (0, N - 1) else True
 
 # ---- objects
 objs = [{"rank": R}, "x" * R, None] if R == 1 else [None, None, None]
