@@ -54,5 +54,6 @@ from . import utils
 from . import vision
 from . import optim
 from . import serialization, storage
+from . import distributed
 from .serialization import load, save
 from .storage import TypedStorage, UntypedStorage

@@ -55,6 +55,20 @@ def cupy_module():
     return cp
 
 
+def nccl_module():
+    """CuPy's NCCL bindings (``cupy.cuda.nccl``) for ``ember.distributed``'s nccl backend."""
+    cupy_module()
+    try:
+        from cupy.cuda import nccl
+    except ImportError as e:  # CuPy built without NCCL
+        raise RuntimeError("Distributed package doesn't have NCCL built in: CuPy's "
+                           "cupy.cuda.nccl is unavailable") from e
+    if not getattr(nccl, "available", True):
+        raise RuntimeError("Distributed package doesn't have NCCL built in: CuPy found no "
+                           "NCCL library")
+    return nccl
+
+
 _ndarray = np.ndarray
 
 

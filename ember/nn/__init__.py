@@ -6,6 +6,7 @@ from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 from . import utils  # noqa: E402 - after the layers it builds on
+from . import parallel  # noqa: E402
 
 __all__ = ["functional", "init", "modules", "parameter", "utils", "Parameter", "Buffer",
            "UninitializedParameter", "UninitializedBuffer", *_modules_all]

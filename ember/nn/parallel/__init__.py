@@ -1,0 +1,3 @@
+"""``torch.nn.parallel``: ``DistributedDataParallel`` (over ``ember.distributed``)."""
+
+from .distributed import DistributedDataParallel
