@@ -280,7 +280,8 @@ def _run_module(name: str, args: list) -> None:
     import runpy
 
     sys.argv = [name, *args]  # runpy replaces argv[0] with the module's file, as python -m
-    runpy.run_module(name, run_name="__main__", alter_sys=True)
+    # ``-m torch.distributed.run`` runs ember's module (runpy needs the real module's code)
+    runpy.run_module(_ember_name(name) or name, run_name="__main__", alter_sys=True)
 
 
 def _run_command(command: str, args: list) -> None:

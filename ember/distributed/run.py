@@ -71,6 +71,11 @@ def _nproc(value: str) -> int:
     return int(value)
 
 
+def _under_compat() -> bool:
+    compat = sys.modules.get("ember.compat")
+    return compat is not None and compat.is_installed()
+
+
 def command(args: argparse.Namespace) -> tuple[list[str], dict]:
     """The mpiexec command line and base environment for ``args``."""
     if args.nnodes not in ("1", "1:1"):
@@ -89,6 +94,10 @@ def command(args: argparse.Namespace) -> tuple[list[str], dict]:
         # mpi4py's runner turns an uncaught exception or a nonzero exit into MPI_Abort, so the
         # other ranks stop instead of waiting for the failed one in a collective
         prog = [sys.executable, "-u", "-m", "mpi4py"]
+        if _under_compat():
+            # started as ``python -m ember.compat -m torch.distributed.run ...``: the ranks
+            # run the (PyTorch) script under the alias too
+            prog += ["-m", "ember.compat"]
         prog += ["-m", args.training_script] if args.module else [args.training_script]
     prog += args.training_script_args
     env = dict(os.environ)

@@ -59,6 +59,8 @@ IMPORTS = """
     import torch.optim.lr_scheduler
     import torch.cuda
     from torch.utils.tensorboard import SummaryWriter
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
     import ember
 
     torch.backends.cudnn.benchmark = True
@@ -71,6 +73,8 @@ IMPORTS = """
     assert torch.cuda.is_available() in (True, False) and not torch.backends.mps.is_available()
     assert sys.modules["torch.nn"] is ember.nn
     assert SummaryWriter is ember.utils.tensorboard.SummaryWriter
+    assert dist is ember.distributed and not dist.is_initialized()
+    assert DistributedDataParallel is ember.nn.parallel.DistributedDataParallel
     import helper                      # the script's own module, next to it
     print("argv", sys.argv)
     print("name", __name__)

@@ -57,3 +57,35 @@ def test_launcher_rejects_what_it_cannot_do():
         launcher.command(parser.parse_args(["--nnodes", "2", "x.py"]))
     with pytest.raises(NotImplementedError, match="max-restarts"):
         launcher.command(parser.parse_args(["--max_restarts", "1", "x.py"]))
+
+
+TORCH_SCRIPT = """
+import sys
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+torch.manual_seed(0)
+model = DDP(nn.Linear(3, 1))
+(model(torch.ones(2, 3) * (rank + 1)).sum()).backward()
+t = torch.tensor([float(rank + 1)])
+dist.all_reduce(t)
+print("rank", rank, torch.__name__, t.item(), model.module.weight.grad[0, 0].item())
+"""
+
+
+@requires_mpi
+def test_unmodified_pytorch_script_under_compat(tmp_path):
+    # python -m ember.compat -m torch.distributed.run ...: torchrun's command, with every rank
+    # running the PyTorch script under the alias
+    script = tmp_path / "train.py"
+    script.write_text(TORCH_SCRIPT)
+    p = run([sys.executable, "-m", "ember.compat", "-m", "torch.distributed.run",
+             "--nproc_per_node", "2", str(script)])
+    assert p.returncode == 0, p.stderr
+    lines = sorted(ln for ln in p.stdout.splitlines() if ln.startswith("rank"))
+    # the gradient is averaged over the ranks: d/dw of sum(x @ w) is 2 * (rank + 1) per rank
+    assert lines == ["rank 0 ember 3.0 3.0", "rank 1 ember 3.0 3.0"]
