@@ -4,9 +4,7 @@ LSTM, GRU and cross_entropy, each on a pool of distinct inputs. Target: ratio <=
     python benchmarks/layers.py [--quick] [--json benchmarks/results/layers.json] [--fused]
                                 [--threads N]
 
-``--threads N`` sets PyTorch's thread count (default: all cores); NumPy's BLAS takes its count
-from the environment, so a single-core comparison is
-``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/layers.py --threads 1``.
+``--threads N`` sets both libraries' thread counts (``set_num_threads``; default: all cores).
 
 ``--fused`` instead times ember's fused recurrent ops against the same math as a composite of
 ember ops (the measurements cited in ``ember/ops/rnn.py``): the LSTM/GRU cell ops against
@@ -177,10 +175,11 @@ def main(argv=None):
     p.add_argument("--fused", action="store_true",
                    help="time ember's fused RNN ops against ember composites instead")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                   help="PyTorch threads (NumPy's BLAS threads come from the environment)")
+                   help="threads for both libraries (default: all cores)")
     args = p.parse_args(argv)
     rounds = 5 if args.quick else 15
     torch.set_num_threads(args.threads)
+    ember.set_num_threads(args.threads)
     res = []
     if args.fused:
         for kind in ("lstm", "gru"):

@@ -154,7 +154,7 @@ def conv_forward(x, w, stride, pads, dilation, groups, b=None):
             else:
                 xp.add(src, bias, out=y3[s:e])
 
-    _run_blocks(xp, run, n, rows)
+    _run_blocks(xp, run, n, rows, c * kk * length * x.itemsize)
     return y.astype(out_dt, copy=False)
 
 
@@ -222,7 +222,7 @@ def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=
         if gw is not None:
             partial.append(gw)
 
-    _run_blocks(xp, run, n, rows)
+    _run_blocks(xp, run, n, rows, c * kk * length * gy.itemsize)
     gw = None
     if need_w:
         gw = partial[0]
@@ -250,9 +250,16 @@ def conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups):
                          w_shape=w_shape)[1]
 
 
-def _run_blocks(xp, run, n, rows):
+# Each thread gets at least this many bytes of columns: a block boundary (``rows``) is about the
+# cache, not about whether a second thread pays off, which it does from a few hundred KB of
+# work (LeNet's 64-image batches are one cache block yet split well over two threads).
+_MIN_THREAD_BYTES = 1 << 18
+
+
+def _run_blocks(xp, run, n, rows, per_image_bytes):
     if xp is np:
-        _parallel.parallel_for(run, n, min_items=rows)
+        least = max(1, min(rows, _MIN_THREAD_BYTES // max(1, per_image_bytes)))
+        _parallel.parallel_for(run, n, min_items=least)
     else:
         run(0, n)
 
