@@ -4,7 +4,7 @@ Workloads (issue: ember foundation): 1-element ``a + b`` with and without grad, 
 forward+backward, a 784-128-64-10 MLP forward+backward at batch 1 and 64, and a 2048^2 matmul.
 Targets: per-op overhead <= 3x PyTorch's, MLP batch 64 <= 1.5x, matmul <= 1.05x.
 
-    python benchmarks/overhead.py [--quick] [--json benchmarks/results/overhead.json]
+    python benchmarks/overhead.py [--quick] [--threads N] [--json benchmarks/results/overhead.json]
 """
 
 from __future__ import annotations
@@ -96,9 +96,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer rounds")
     p.add_argument("--json", default=None, help="write results as JSON here")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                   help="threads for both libraries (default: all cores)")
     args = p.parse_args(argv)
     rounds = 5 if args.quick else 15
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(args.threads)
+    ember.set_num_threads(args.threads)
     res = [
         compare("a + b, 1 element", add_workloads(ember, False), add_workloads(torch, False),
                 rounds=rounds, target=3.0),
