@@ -350,10 +350,6 @@ class Matmul(Op, name="UnsafeViewBackward0"):
         e = ctx._edges
         if e:
             ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
-            # an operand that is a transposed view (``w.t()`` of a weight) gets its gradient in
-            # the same layout, so the transpose's gradient is contiguous again, as PyTorch does
-            ctx.a_layout_t = _is_transposed(a)
-            ctx.b_layout_t = _is_transposed(b)
         return _mm(a, b)
 
     @staticmethod
@@ -440,10 +436,6 @@ class Bmm(Op, name="BmmBackward0"):
         e = ctx._edges
         if e:
             ctx.save_for_backward(a if e[1] else None, b if e[0] else None)
-            # an operand that is a transposed view (``w.t()`` of a weight) gets its gradient in
-            # the same layout, so the transpose's gradient is contiguous again, as PyTorch does
-            ctx.a_layout_t = _is_transposed(a)
-            ctx.b_layout_t = _is_transposed(b)
         return _mm(a, b)
 
     @staticmethod

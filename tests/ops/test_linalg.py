@@ -94,6 +94,24 @@ def test_matmul_noncontiguous_and_dtypes():
           R(4, 2, dtype=np.float16), atol=1e-2, rtol=1e-2)
 
 
+def test_mm_gradient_follows_a_transposed_operand():
+    # x @ w.t() and w.t() @ x: the gradient of the transposed operand is computed in its layout,
+    # so the leaf's .grad is C-contiguous (PyTorch's mm backward does the same); values match
+    check(lambda lib, x, w: x @ w.t(), R(5, 7), R(3, 7), **TOL32)
+    check(lambda lib, w, x: lib.mm(w.t(), x), R(4, 6), R(4, 2), **TOL32)
+    seen = []
+    w = ember.tensor(R(3, 7, seed=1), requires_grad=True)
+    wt = w.t()
+    wt.register_hook(seen.append)
+    (ember.tensor(R(5, 7, seed=2)) @ wt).sum().backward()
+    v = ember.tensor(R(4, 6, seed=3), requires_grad=True)
+    vt = v.t()
+    vt.register_hook(seen.append)
+    ember.mm(vt, ember.tensor(R(4, 2, seed=4))).sum().backward()
+    for g in seen:  # the gradients of the transposed views: their transposes are contiguous
+        assert not g.is_contiguous() and g.t().is_contiguous()
+
+
 def test_bfloat16_products_and_rebinding_matmul():
     x, y = R(2, 3, 4), R(4, 5)
     for f in (lambda lib, a, b: a @ b, lambda lib, a, b: lib.einsum("bij,jk->bik", a, b)):
