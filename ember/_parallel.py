@@ -107,23 +107,32 @@ def _set_blas(n: int) -> None:
         _blas_current[0] = n
 
 
-@contextlib.contextmanager
-def blas_threads(n: int):
-    """BLAS runs on ``n`` threads inside the block (process-wide: BLAS has one setting)."""
+def _blas_enter(n: int) -> None:
     global _blas_depth
-    if _blas_setter is None:
-        yield
-        return
     with _blas_lock:
         _blas_depth += 1
         _set_blas(n)
+
+
+def _blas_exit() -> None:
+    global _blas_depth
+    with _blas_lock:
+        _blas_depth -= 1
+        if _blas_depth == 0:
+            _set_blas(_num_threads)
+
+
+@contextlib.contextmanager
+def blas_threads(n: int):
+    """BLAS runs on ``n`` threads inside the block (process-wide: BLAS has one setting)."""
+    if _blas_setter is None:
+        yield
+        return
+    _blas_enter(n)
     try:
         yield
     finally:
-        with _blas_lock:
-            _blas_depth -= 1
-            if _blas_depth == 0:
-                _set_blas(_num_threads)
+        _blas_exit()
 
 
 # Below this many multiply-adds OpenBLAS runs a GEMM on one thread by itself.
@@ -175,17 +184,11 @@ def matmul(a, b):
 def _single_blas(a, b):
     """``a @ b`` on one BLAS thread: ``blas_threads(1)`` without the context manager's cost
     (a few microseconds, paid by every small product of a training step)."""
-    global _blas_depth
-    with _blas_lock:
-        _blas_depth += 1
-        _set_blas(1)
+    _blas_enter(1)
     try:
         return a @ b
     finally:
-        with _blas_lock:
-            _blas_depth -= 1
-            if _blas_depth == 0:
-                _set_blas(_num_threads)
+        _blas_exit()
 
 
 # ---------------------------------------------------------------------------------------------
