@@ -83,6 +83,14 @@ def _block_rows(n: int, per_image: int, itemsize: int, xp) -> int:
     return max(1, min(n, _BLOCK_BYTES // max(1, per_image * itemsize)))
 
 
+def _blocks(n0: int, n1: int, rows: int):
+    """[n0, n1) in blocks of at most ``rows`` images, as equal as possible (25 + 7 images
+    leaves the small GEMM of the second block far from BLAS's speed; 16 + 16 does not)."""
+    nb = -(-(n1 - n0) // rows)
+    return _parallel.split(n1 - n0, nb) if n0 == 0 else \
+        [(n0 + s, n0 + e) for s, e in _parallel.split(n1 - n0, nb)]
+
+
 def _geometry(x_shape, w_shape, out_size, groups):
     n, c = x_shape[:2]
     o = w_shape[0]
@@ -111,6 +119,67 @@ def _col2im(xp, gxpad, gcols, ksize, stride, dilation, out_size):
         xp.add(v, src, out=v)
 
 
+# A stride-1 convolution on NumPy uses "wide" columns instead: the padded image is read as one
+# flat row per channel, and the window of kernel offset k is then the contiguous slice
+# [off(k), off(k) + L) of it, where L spans every output position's flat index (the positions
+# between the last output of one row and the first of the next are computed and dropped). Each
+# im2col/col2im step is then a few long contiguous copies instead of many short strided ones
+# (LeNet's conv2, 14x14 -> 10x10: 10-element inner loops; col2im took 2.3 ms, now 0.7 ms),
+# paid for with a GEMM wider by L / positions; above this ratio the strided path is kept.
+_WIDE_WASTE = 1.5
+# ... and only where output rows are short: the strided copies' inner loops are one output row
+# long, which from about this many elements costs no more than the wider GEMM saves (measured:
+# LeNet's first conv, 28-wide rows, and the seeds' CNN, 26/24, are faster strided).
+_WIDE_MAX_ROW = 16
+
+
+def _wide_plan(xp, padded, ksize, stride, dilation, out_size):
+    """(kernel strides and offsets in the flat padded grid, its row strides, L), or None where
+    the wide layout does not apply (strided convolutions, CuPy, too much waste)."""
+    positions = _prod(out_size)
+    if xp is not np or any(s != 1 for s in stride) or positions == 0:
+        return None
+    nd = len(ksize)
+    sstr = [1] * nd
+    for i in range(nd - 2, -1, -1):
+        sstr[i] = sstr[i + 1] * padded[i + 1]
+    length = 1 + sum((o - 1) * st for o, st in zip(out_size, sstr))
+    if length > _WIDE_WASTE * positions or out_size[-1] >= _WIDE_MAX_ROW:
+        return None
+    kstr = tuple(dilation[i] * sstr[i] for i in range(nd))
+    offsets = [sum(k[i] * kstr[i] for i in range(nd))
+               for k in itertools.product(*(range(k) for k in ksize))]
+    return kstr, offsets, tuple(sstr), length
+
+
+def _wide_valid(a, sstr, out_size, writeable=False):
+    """View (..., *out_size) of the entries of wide columns ``a`` (..., L) that are outputs."""
+    st = a.strides[-1]
+    return np.lib.stride_tricks.as_strided(
+        a, a.shape[:-1] + tuple(out_size), a.strides[:-1] + tuple(s * st for s in sstr),
+        writeable=writeable)
+
+
+def _im2col_wide(cols, xflat, ksize, kstr, s, e, length):
+    """cols (groups, Cg*K, (e-s)*L) <- the windows of images [s, e) of flat input (N, C, P),
+    copied in one call from a strided view (one GIL release: the pool threads run blocks of
+    these side by side, and 25 small copies per block kept handing the GIL back and forth)."""
+    blk = xflat[s:e]
+    sn, sc, it = blk.strides
+    win = np.lib.stride_tricks.as_strided(
+        blk, (blk.shape[1],) + tuple(ksize) + (e - s, length),
+        (sc,) + tuple(k * it for k in kstr) + (sn, it), writeable=False)
+    np.copyto(cols.reshape(win.shape), win)
+
+
+def _col2im_wide(gxflat, gcols, offsets, s, e, length):
+    """gxflat[s:e] (flat, padded) += the column gradient of images [s, e), offset by offset."""
+    g4 = gcols.reshape(gxflat.shape[1], len(offsets), e - s, length)
+    for j, off in enumerate(offsets):
+        v = gxflat[s:e, :, off:off + length]
+        np.add(v, g4[:, j].swapaxes(0, 1), out=v)
+
+
 def conv_forward(x, w, stride, pads, dilation, groups, b=None):
     """y[n, o, *p] = sum_{c, *k} w[o, c, *k] * xpad[n, g(o)*Cg + c, *(p*s + k*d)] (+ b[o]).
 
@@ -131,42 +200,55 @@ def conv_forward(x, w, stride, pads, dilation, groups, b=None):
                      for i in range(len(ksize)))
     n, c, o, ksize, cg, og, kk, length = _geometry(x.shape, w.shape, out_size, groups)
     nd = len(ksize)
-    # (C, *k, N, *out): the im2col source, blocks taken along N
-    win_t = _windows(xp, xpad, ksize, stride, dilation, out_size).transpose(
-        (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
+    plan = _wide_plan(xp, xpad.shape[2:], ksize, stride, dilation, out_size)
+    if plan is not None:
+        kstr, _, sstr, width = plan
+        xflat = xp.ascontiguousarray(xpad).reshape(n, c, -1)
+    else:
+        width = length
+        # (C, *k, N, *out): the im2col source, blocks taken along N
+        win_t = _windows(xp, xpad, ksize, stride, dilation, out_size).transpose(
+            (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
     wg = w.reshape(groups, og, cg * kk)
     y = xp.empty((n, o) + out_size, dtype=cdt)
     y3 = y.reshape(n, o, length)
-    bias = None if b is None else b.astype(cdt, copy=False).reshape(o, 1)
-    rows = _block_rows(n, c * kk * length, x.itemsize, xp)
+    bias = None if b is None else b.astype(cdt, copy=False).reshape((o,) + (1,) * (
+        nd if plan is not None else 1))
+    rows = _block_rows(n, c * kk * width, x.itemsize, xp)
 
     def run(n0, n1):
         ws = _parallel.workspace(xp)
-        for s in range(n0, n1, rows):
-            e = min(n1, s + rows)
-            cols = ws.get("cols", (groups, cg * kk, (e - s) * length), cdt)
-            _im2col(xp, cols, win_t, groups, s, e)
-            prod = ws.get("prod", (groups, og, (e - s) * length), cdt)
-            xp.matmul(wg, cols, out=prod)
-            src = prod.reshape(o, e - s, length).swapaxes(0, 1)
-            if bias is None:
-                xp.copyto(y3[s:e], src)
+        for s, e in _blocks(n0, n1, rows):
+            cols = ws.get("cols", (groups, cg * kk, (e - s) * width), cdt)
+            prod = ws.get("prod", (groups, og, (e - s) * width), cdt)
+            if plan is not None:
+                _im2col_wide(cols, xflat, ksize, kstr, s, e, width)
+                xp.matmul(wg, cols, out=prod)
+                src = _wide_valid(prod.reshape(o, e - s, width), sstr, out_size).swapaxes(0, 1)
+                dst = y[s:e]
             else:
-                xp.add(src, bias, out=y3[s:e])
+                _im2col(xp, cols, win_t, groups, s, e)
+                xp.matmul(wg, cols, out=prod)
+                src = prod.reshape(o, e - s, length).swapaxes(0, 1)
+                dst = y3[s:e]
+            if bias is None:
+                xp.copyto(dst, src)
+            else:
+                xp.add(src, bias, out=dst)
 
-    _run_blocks(xp, run, n, rows, c * kk * length * x.itemsize)
+    _run_blocks(xp, run, n, rows, c * kk * width * x.itemsize)
     return y.astype(out_dt, copy=False)
 
 
 def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=True,
-                  in_size=None, w_shape=None):
+                  in_size=None, w_shape=None, wide=True):
     """Input and weight gradients of conv_forward in one pass over blocks of images.
 
     Per block the output gradient is transposed once to (O, image x position) and serves both
     GEMMs: the weight gradient (accumulated per thread) and the column gradient, which col2im
     adds into the block's input gradient in place. ``x`` may be None when only the input
     gradient is wanted (``in_size`` then gives its spatial size), ``w`` when only the weight
-    gradient is (``w_shape`` then gives its shape).
+    gradient is (``w_shape`` then gives its shape). ``wide=False`` forces the strided layout.
     """
     xp = array_module(gy)
     out_dt = gy.dtype
@@ -185,17 +267,27 @@ def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=
     _, _, o, _, cg, og, kk, length = _geometry((n, c), w_shape, out_size, groups)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_size, pads))
     has_pad = padded != in_size
+    plan = _wide_plan(xp, padded, ksize, stride, dilation, out_size) if wide else None
+    if plan is not None and need_x and not np.isfinite(w).all():
+        # the dropped columns of the wide layout would carry inf * 0 = NaN into the input
+        # gradient; the strided layout never forms them
+        plan = None
+    width = length if plan is None else plan[3]
     wgt = None if w is None else w.reshape(groups, og, cg * kk).transpose(0, 2, 1)
     gy3 = gy.reshape(n, o, length)
-    gx = gxpad = win_t = None
+    gx = gxpad = win_t = xflat = gxflat = None
     if need_x:
         gx = xp.empty((n, c) + in_size, dtype=cdt)
         gxpad = xp.zeros((n, c) + padded, dtype=cdt) if has_pad else gx
+        gxflat = gxpad.reshape(n, c, -1)
     if need_w:
         xpad = _pad_spatial(xp, x, pads)
-        win_t = _windows(xp, xpad, ksize, stride, dilation, out_size).transpose(
-            (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
-    rows = _block_rows(n, c * kk * length, gy.itemsize, xp)
+        if plan is not None:
+            xflat = xp.ascontiguousarray(xpad).reshape(n, c, -1)
+        else:
+            win_t = _windows(xp, xpad, ksize, stride, dilation, out_size).transpose(
+                (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
+    rows = _block_rows(n, c * kk * width, gy.itemsize, xp)
     partial = []
 
     def run(n0, n1):
@@ -203,31 +295,46 @@ def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=
         gw = None
         if need_x and not has_pad:
             gx[n0:n1] = 0
-        for s in range(n0, n1, rows):
-            e = min(n1, s + rows)
-            m = (e - s) * length
-            gyt = ws.get("gyt", (o, e - s, length), cdt)
-            xp.copyto(gyt, gy3[s:e].swapaxes(0, 1))
+        for s, e in _blocks(n0, n1, rows):
+            m = (e - s) * width
+            gyt = ws.get("gyt", (o, e - s, width), cdt)
+            if plan is not None:
+                gyt.fill(0)  # the dropped positions must add nothing to either gradient
+                xp.copyto(_wide_valid(gyt, plan[2], out_size, writeable=True),
+                          gy[s:e].swapaxes(0, 1))
+            else:
+                xp.copyto(gyt, gy3[s:e].swapaxes(0, 1))
             gyt = gyt.reshape(groups, og, m)
             if need_w:
                 cols = ws.get("cols", (groups, cg * kk, m), cdt)
-                _im2col(xp, cols, win_t, groups, s, e)
+                if plan is not None:
+                    _im2col_wide(cols, xflat, ksize, plan[0], s, e, width)
+                else:
+                    _im2col(xp, cols, win_t, groups, s, e)
                 part = xp.matmul(gyt, cols.transpose(0, 2, 1))
                 gw = part if gw is None else xp.add(gw, part, out=gw)
             if need_x:
                 gcols = ws.get("gcols", (groups, cg * kk, m), cdt)
                 xp.matmul(wgt, gyt, out=gcols)
-                _col2im(xp, gxpad[s:e], gcols.reshape((c,) + ksize + (e - s,) + out_size),
-                        ksize, stride, dilation, out_size)
+                if plan is not None:
+                    _col2im_wide(gxflat, gcols, plan[1], s, e, width)
+                else:
+                    _col2im(xp, gxpad[s:e], gcols.reshape((c,) + ksize + (e - s,) + out_size),
+                            ksize, stride, dilation, out_size)
         if gw is not None:
             partial.append(gw)
 
-    _run_blocks(xp, run, n, rows, c * kk * length * gy.itemsize)
+    _run_blocks(xp, run, n, rows, c * kk * width * gy.itemsize)
     gw = None
     if need_w:
         gw = partial[0]
         for p in partial[1:]:
             gw = gw + p
+        if plan is not None and not np.isfinite(gw).all():
+            # an inf/NaN of the input met a dropped (zero) position: redo the weight gradient
+            # on the strided layout, which pairs each input only with real outputs
+            gw = conv_backward(x, None, gy, stride, pads, dilation, groups, need_x=False,
+                               in_size=in_size, w_shape=w_shape, wide=False)[1]
         gw = gw.reshape((o, cg) + ksize).astype(out_dt, copy=False)
     if need_x:
         if has_pad:

@@ -1310,14 +1310,31 @@ def frac(input, *, out=None) -> Tensor:
     return _ret(Frac.apply(x), out, "frac")
 
 
+_zero_rows: dict = {}
+
+
+def _zeros(n: int, dtype) -> np.ndarray:
+    """A read-only flat array of ``n`` zeros. NumPy's maximum against a 0-d zero runs its
+    scalar-broadcast loop at ~2 G elements/s; against an array of zeros the SIMD loop runs 2.2x
+    faster. The buffer grows to the largest request and is never written, so its pages stay
+    the kernel's shared zero page (no resident memory)."""
+    buf = _zero_rows.get(dtype)
+    if buf is None or buf.size < n:
+        buf = np.zeros(max(n, 1 << 16), dtype=dtype)
+        buf.flags.writeable = False
+        _zero_rows[dtype] = buf
+    return buf[:n]
+
+
 def _relu_blk(a, r):
-    np.maximum(a, a.dtype.type(0), out=r)
+    np.maximum(a, _zeros(a.size, a.dtype).reshape(a.shape), out=r)
 
 
 def _relu_grad_blk(g, r, out):
-    # PyTorch's threshold_backward: zero where the output is <= 0 (NaN passes through); the
-    # multiply by the mask is exact unless g holds inf/NaN, which falls back to a select
-    m = ~(r <= 0)
+    # PyTorch's threshold_backward: zero where the output is <= 0 (NaN passes through). The
+    # output is never negative, so that is where it equals 0 (one compare, not <= and a not).
+    # The multiply by the mask is exact unless g holds inf/NaN, which falls back to a select.
+    m = r != 0
     np.multiply(g, m, out=out)
     if not np.isfinite(out).all():
         np.copyto(out, np.where(m, g, out.dtype.type(0)))
@@ -1328,10 +1345,10 @@ class Relu(Op, name="ReluBackward0"):
     def forward(ctx, a):
         xp = array_module(a)
         r = None
-        if xp is np and a.size >= _parallel.PAR_ELEMENTS and a.dtype.kind == "f":
+        if xp is np and a.size >= 4096 and a.dtype.kind == "f":
             r = np.empty_like(a, order="C")
-            if not _parallel.flat_blocks(_relu_blk, a, r):
-                r = None
+            if not (a.size >= _parallel.PAR_ELEMENTS and _parallel.flat_blocks(_relu_blk, a, r)):
+                _relu_blk(a, r)
         if r is None:
             r = _arr(xp.maximum(a, a.dtype.type(0)))
         if ctx._edges:

@@ -617,3 +617,6 @@ def test_relu_large_threaded_path_like_torch():
     g[0, 5] = np.nan
     check(lambda lib, x: lib.relu(x) * lib.tensor(g), x)
     check(lambda lib, x: lib.nn.functional.relu(x.double()).sum(), x)
+    # mid-sized (one block against the zeros buffer) and non-contiguous inputs
+    check(lambda lib, x: lib.relu(x[:, :3000]) * lib.tensor(g[:, :3000]), x)
+    check(lambda lib, x: lib.relu(x[:, :6000].t()).t() * lib.tensor(g[:, :6000]), x)

@@ -141,3 +141,56 @@ def test_conv_double_backward_matches_torch_with_blocks(monkeypatch):
         return gx.sum() + (gw * gw).sum()
 
     check(fn, rand(3, 2, 7, 6), rand(4, 2, 3, 3), atol=1e-4, rtol=1e-4)
+
+
+# Stride-1 convolutions with short output rows take the "wide" column layout (flat windows,
+# dropped positions between rows). It must agree with the strided layout on random shapes with
+# padding, dilation, groups, every spatial rank and tiny blocks, and with PyTorch.
+@pytest.mark.parametrize("seed", range(8))
+def test_conv_wide_layout_matches_strided(seed, monkeypatch):
+    conv = ember.ops.conv
+    monkeypatch.setattr(conv, "_BLOCK_BYTES", 1 if seed % 2 else 1 << 20)
+    rng = np.random.default_rng(100 + seed)
+    nd = 1 + seed % 3
+    while True:  # random geometry until one the wide layout takes (not too wasteful)
+        g = int(rng.choice([1, 2]))
+        c, o = g * int(rng.integers(1, 4)), g * int(rng.integers(1, 4))
+        k = tuple(int(v) for v in rng.integers(1, 4, nd))
+        dil = tuple(int(v) for v in rng.integers(1, 3, nd))
+        pads = tuple((int(p), int(p)) for p in rng.integers(0, 3, nd))
+        size = tuple(int(v) for v in rng.integers(7, 11, nd))
+        padded = tuple(s + 2 * p for s, (p, _) in zip(size, pads))
+        out = tuple(p - d * (kk - 1) for p, d, kk in zip(padded, dil, k))
+        if conv._wide_plan(np, padded, k, (1,) * nd, dil, out) is not None:
+            break
+    n = int(rng.integers(1, 6))
+    x, w = rand(n, c, *size, rng=rng), rand(o, c // g, *k, rng=rng)
+    b = rand(o, rng=rng)
+    args = ((1,) * nd, pads, dil, g)
+    y = conv.conv_forward(x, w, *args, b)
+    gy = rand(*y.shape, rng=rng)
+    gx, gw = conv.conv_backward(x, w, gy, *args)
+    sx, sw = conv.conv_backward(x, w, gy, *args, wide=False)
+    monkeypatch.setattr(conv, "_WIDE_MAX_ROW", 0)  # the strided forward
+    np.testing.assert_allclose(y, conv.conv_forward(x, w, *args, b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gx, sx, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gw, sw, rtol=1e-5, atol=1e-5)
+    monkeypatch.undo()
+    fn = {1: "conv1d", 2: "conv2d", 3: "conv3d"}[nd]
+    check(lambda lib, x, w, b: getattr(F(lib), fn)(x, w, b, padding=tuple(p for p, _ in pads),
+                                                   dilation=dil, groups=g),
+          x, w, b, atol=1e-4, rtol=1e-4)
+
+
+def test_conv_wide_layout_nonfinite_input():
+    # an inf in the input meets the dropped positions' zero gradients in the wide layout
+    # (inf * 0 = NaN); the weight gradient is then redone on the strided layout, so NaNs
+    # appear only where PyTorch has them
+    x = rand(2, 2, 9, 9)
+    x[0, 1, 4, 8] = np.inf
+    x[1, 0, 0, 3] = np.nan
+    w = rand(3, 2, 3, 3)
+    check(lambda lib, x, w: F(lib).conv2d(x, w, padding=1), x, w, atol=1e-4, rtol=1e-4)
+    wi = w.copy()
+    wi[1, 0, 2, 2] = -np.inf
+    check(lambda lib, x, w: F(lib).conv2d(x, w), rand(2, 2, 9, 9), wi, atol=1e-4, rtol=1e-4)
