@@ -53,6 +53,86 @@ def test_parallel_for_runs_every_block_and_raises_worker_errors():
         _parallel.parallel_for(bad, 10)
 
 
+@pytest.fixture
+def three_threads():
+    n = ember.get_num_threads()
+    ember.set_num_threads(3)  # a team of two workers, whatever the machine
+    yield
+    ember.set_num_threads(n)
+
+
+def _collect(n, calls=None):
+    seen, lock = [], threading.Lock()
+
+    def fn(s, e):
+        with lock:
+            seen.extend(range(s, e))
+            if calls is not None:
+                calls.append(threading.current_thread().name)
+
+    return seen, fn
+
+
+def test_parallel_for_uses_the_team_and_nests_serially(three_threads):
+    names = []
+    seen, fn = _collect(30, names)
+    _parallel.parallel_for(fn, 30)
+    assert sorted(seen) == list(range(30))
+    assert sum(n.startswith("ember-intraop") for n in names) == 2  # two workers + the caller
+    inner_seen, inner = _collect(12)
+
+    def outer(s, e):  # a parallel_for inside a block runs on that block's thread alone
+        _parallel.parallel_for(inner, 4)
+
+    _parallel.parallel_for(outer, 3)
+    assert sorted(inner_seen) == sorted(list(range(4)) * 3)
+
+
+def test_parallel_for_from_two_user_threads(three_threads):
+    # the second caller finds the team busy and runs its blocks itself; both get every block
+    results, errors = [], []
+
+    def user():
+        try:
+            for _ in range(50):
+                seen, fn = _collect(40)
+                _parallel.parallel_for(fn, 40)
+                results.append(sorted(seen) == list(range(40)))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=user) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(results) == 100 and all(results)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_parallel_for_in_forked_child(three_threads):
+    import os
+
+    seen, fn = _collect(10)
+    _parallel.parallel_for(fn, 10)  # the parent's team exists before the fork
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: the parent's worker threads are gone; a new team must serve
+        ok = 0
+        try:
+            seen, fn = _collect(10)
+            _parallel.parallel_for(fn, 10)
+            ok = int(sorted(seen) == list(range(10)))
+        finally:
+            os.write(w, bytes([ok]))
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 1)
+    os.close(r)
+    os.waitpid(pid, 0)
+    assert got == b"\x01"
+
+
 def test_workspace_reuses_and_grows():
     ws = _parallel.workspace(np)
     a = ws.get("t", (4, 5), np.float32)
