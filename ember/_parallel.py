@@ -2,15 +2,18 @@
 
 NumPy's elementwise kernels are single-threaded but release the GIL, so large array work split
 into row blocks runs on several cores from a small pool of Python threads. BLAS (OpenBLAS in
-NumPy's wheels) has its own threads; ``blas_threads(1)`` makes the GEMMs issued from the pool
-threads single-threaded (each core gets whole blocks), and ``matmul`` threads large products
-itself and keeps small ones off BLAS's threads, where waking and joining them costs more than
-the product (a 64x784 @ 784x128 GEMM: 0.17 ms on one thread, 0.3-1.4 ms on two when the other
-core is busy).
+NumPy's wheels) has threads of its own, which spin-wait for each other: next to ember's pool,
+other processes or PyTorch's OpenMP threads, a two-thread GEMM can take many times longer than
+on one thread (a 64x784 @ 784x128 product: 0.17 ms on one thread, 0.3-1.4 ms on two when the
+other core is busy). So ember keeps OpenBLAS on one thread (``matmul`` threads large products
+itself, over the pool) and gives it more only inside ``blas_threads(n)`` (large batched
+products). Switching BLAS's thread count per product instead cost ~4 us a switch, ~40 us of an
+MLP's training step.
 
-``torch.get_num_threads``/``set_num_threads`` set the number of threads both use. The BLAS
-control finds OpenBLAS's ``*_set_num_threads`` in the loaded libraries through ctypes; with
-another BLAS (MKL, Accelerate) it does nothing and the portable single-threaded path runs.
+``torch.get_num_threads``/``set_num_threads`` set ember's thread count. The BLAS control finds
+OpenBLAS's ``*_set_num_threads`` in the loaded libraries through ctypes (``EMBER_BLAS_CONTROL=0``
+leaves BLAS alone); with another BLAS (MKL, Accelerate) it does nothing and that library threads
+its products itself. NumPy code run beside ember shares the one-thread setting.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _num_threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffi
 _pool = None
 _pool_lock = threading.Lock()
 _blas_lock = threading.RLock()
-_blas_depth = 0  # nesting of blas_threads(1) regions (pool workers run inside one)
+_blas_depth = 0  # nesting of blas_threads regions
 
 
 def get_num_threads() -> int:
@@ -37,7 +40,7 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """``torch.set_num_threads``: also sets the BLAS library's thread count."""
+    """``torch.set_num_threads``: the threads ember's pool and threaded products use."""
     global _num_threads, _pool
     n = int(n)
     if n <= 0:
@@ -47,7 +50,6 @@ def set_num_threads(n: int) -> None:
         old, _pool = _pool, None
     if old is not None:
         old.close()
-    _set_blas(n)
 
 
 _interop = _num_threads
@@ -107,6 +109,9 @@ def _set_blas(n: int) -> None:
         _blas_current[0] = n
 
 
+_set_blas(1)  # BLAS's setting outside blas_threads regions
+
+
 def _blas_enter(n: int) -> None:
     global _blas_depth
     with _blas_lock:
@@ -119,13 +124,13 @@ def _blas_exit() -> None:
     with _blas_lock:
         _blas_depth -= 1
         if _blas_depth == 0:
-            _set_blas(_num_threads)
+            _set_blas(1)
 
 
 @contextlib.contextmanager
 def blas_threads(n: int):
     """BLAS runs on ``n`` threads inside the block (process-wide: BLAS has one setting)."""
-    if _blas_setter is None:
+    if _blas_setter is None or n == _blas_current[0]:
         yield
         return
     _blas_enter(n)
@@ -135,26 +140,28 @@ def blas_threads(n: int):
         _blas_exit()
 
 
-# Below this many multiply-adds OpenBLAS runs a GEMM on one thread by itself.
-_BLAS_SERIAL = 1 << 18
-# Below this many multiply-adds a GEMM is not worth splitting over threads (~0.1 ms of work).
+# Below this many multiply-adds a GEMM is not worth splitting over threads (~0.1 ms of work;
+# measured on a 64x784 @ 784x128 product, 6.4M: split over two threads, an MLP step got slower).
 SMALL_GEMM = 1 << 23
 
 
 def matmul(a, b):
     """``a @ b`` for NumPy arrays, threaded by ember rather than by BLAS.
 
-    OpenBLAS's own threads spin-wait for each other; when the cores are shared (other
-    processes, or ember's own pool) a two-thread GEMM can take 10-70x longer than on one thread
-    (measured: 100x9216 @ 9216x128 took 603 ms on two OpenBLAS threads and 8.9 ms on one, under
-    load). So a large 2-D product is cut into row (or column) blocks computed by single-threaded
-    BLAS calls on the pool, whose threads sleep instead of spinning; a small one runs on one
-    BLAS thread. Other operands (N-D, mixed dtypes, non-NumPy) go to ``@`` unchanged.
+    A large 2-D product is cut into row (or column) blocks computed by single-threaded BLAS
+    calls on the pool, whose threads sleep instead of spinning; a small one runs on BLAS's one
+    thread; a large batched (N-D) product runs on BLAS's threads (``blas_threads``). Other
+    operands (mixed dtypes, non-NumPy) go to ``@`` unchanged.
     """
     import numpy as np
 
     if _blas_setter is None or type(a) is not np.ndarray or type(b) is not np.ndarray \
-            or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind not in "fc":
+            or a.dtype != b.dtype or a.dtype.kind not in "fc" or a.ndim < 2 or b.ndim < 2:
+        return a @ b
+    if a.ndim != 2 or b.ndim != 2:
+        if _num_threads > 1 and a.size * b.shape[-1] >= SMALL_GEMM and not _blas_depth:
+            with blas_threads(_num_threads):
+                return a @ b
         return a @ b
     m, k = a.shape
     n = b.shape[1]
@@ -162,13 +169,8 @@ def matmul(a, b):
         # an outer product: NumPy's GEMM with K=1 takes ~4x the broadcast multiply (217 vs
         # 58 us for 128x1 @ 1x784), and one product per element is the same number
         return a * b
-    work = m * n * k
-    if work < _BLAS_SERIAL:
+    if m * n * k < SMALL_GEMM or _num_threads == 1 or _blas_depth:
         return a @ b
-    if work < SMALL_GEMM or _num_threads == 1 or _blas_depth:
-        if _blas_current[0] == 1:
-            return a @ b  # BLAS is already on one thread (ember's own setting is 1)
-        return _single_blas(a, b)
     out = np.empty((m, n), dtype=a.dtype)
     if m >= n:
         def part(s, e):
@@ -179,16 +181,6 @@ def matmul(a, b):
             np.matmul(a, b[:, s:e], out=out[:, s:e])
         parallel_for(part, n, min_items=8)
     return out
-
-
-def _single_blas(a, b):
-    """``a @ b`` on one BLAS thread: ``blas_threads(1)`` without the context manager's cost
-    (a few microseconds, paid by every small product of a training step)."""
-    _blas_enter(1)
-    try:
-        return a @ b
-    finally:
-        _blas_exit()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,14 +286,14 @@ def parallel_for(fn, n: int, min_items: int = 1, blas_single: bool = True) -> No
     t = min(_num_threads, n // max(1, min_items))
     team = _get_pool() if t > 1 else None
     if team is None:
-        with blas_threads(1) if blas_single else contextlib.nullcontext():
+        with blas_threads(1) if blas_single and _blas_depth else contextlib.nullcontext():
             fn(0, n)
         return
     err = None
     try:
         blocks = split(n, t)
         workers = team.workers[:len(blocks) - 1]
-        with blas_threads(1) if blas_single else contextlib.nullcontext():
+        with blas_threads(1) if blas_single and _blas_depth else contextlib.nullcontext():
             for w, (s, e) in zip(workers, blocks[1:]):
                 w.submit(fn, s, e)
             try:
