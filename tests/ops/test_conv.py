@@ -194,3 +194,35 @@ def test_conv_wide_layout_nonfinite_input():
     wi = w.copy()
     wi[1, 0, 2, 2] = -np.inf
     check(lambda lib, x, w: F(lib).conv2d(x, w), rand(2, 2, 9, 9), wi, atol=1e-4, rtol=1e-4)
+
+
+def test_conv_kept_columns_across_thread_counts_and_retain_graph(monkeypatch):
+    # the forward keeps its (small) im2col columns for the weight gradient; a backward that
+    # cuts the batch into other blocks (another thread count, other block size) rebuilds the
+    # missing ones, and a second backward through a retained graph reuses them
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    xa, wa = rand(7, 3, 9, 9, rng=rng), rand(4, 3, 3, 3, rng=rng)
+    tx, tw = torch.tensor(xa), torch.tensor(wa, requires_grad=True)
+    torch.nn.functional.conv2d(tx, tw, padding=1).square().sum().backward()
+    n = ember.get_num_threads()
+    for fwd_threads, bwd_threads, bwd_block in ((3, 1, None), (1, 3, None), (2, 2, 1)):
+        w = ember.tensor(wa, requires_grad=True)
+        monkeypatch.setattr(ember.ops.conv, "_MIN_THREAD_BYTES", 1)  # thread even 7 images
+        try:
+            ember.set_num_threads(fwd_threads)
+            y = F(ember).conv2d(ember.tensor(xa), w, padding=1)
+            assert y.grad_fn.kept["blocks"]
+            ember.set_num_threads(bwd_threads)
+            if bwd_block:
+                monkeypatch.setattr(ember.ops.conv, "_BLOCK_BYTES", bwd_block)
+            loss = y.square().sum()
+            loss.backward(retain_graph=True)
+            np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+            w.grad = None
+            loss.backward()
+            np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+            assert y.grad_fn._saved is None  # the columns went with the saved tensors
+        finally:
+            ember.set_num_threads(n)
+            monkeypatch.undo()
