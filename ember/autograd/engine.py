@@ -8,6 +8,7 @@ instead of in every backward formula.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 import warnings
 
@@ -56,8 +57,18 @@ def _broadcastable_to(small, big) -> bool:
 
 def _owned(a, shared: dict) -> bool:
     """True when ``a`` is a fresh array nothing else refers to, so .grad may take it as is."""
-    return (a.base is None and a.flags.c_contiguous and a.flags.writeable
-            and shared.get(id(a), 0) <= 1)
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        return False
+    base = a.base
+    if base is None:
+        return shared.get(id(a), 0) <= 1
+    # Backward functions often return a reshaped or transposed-back view of a fresh result
+    # (a bias gradient summed with keepdims, the gradient of ``w.t()``): a C-contiguous view
+    # over the whole of a NumPy array that only the view refers to (references: the view's
+    # base pointer, ``base`` here and getrefcount's argument) is as good as the array, and
+    # copying it cost ~150 us a step of the 784-128-64-10 MLP.
+    return (type(base) is np.ndarray and base.base is None and base.flags.owndata
+            and base.size == a.size and sys.getrefcount(base) <= 3)
 
 
 def _accumulate(var: Tensor, g: Tensor, create_graph: bool, shared: dict) -> None:

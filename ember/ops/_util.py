@@ -264,6 +264,12 @@ def sum_to(g: Tensor, shape: tuple) -> Tensor:
     for i, s in enumerate(shape):
         if s == 1 and gs[i + lead] != 1:
             dims.append(i + lead)
+    if dims and not _state.enabled and type(g._data) is np.ndarray \
+            and g._data.dtype in (np.float32, np.float64):
+        # no graph wanted: one sum straight to ``shape``, a fresh array that .grad can take
+        # as is (a keepdim sum then a reshape view was copied by the engine)
+        a = g._data.sum(axis=tuple(dims), keepdims=True)
+        return Tensor._make(a.reshape(shape))
     if dims:
         g = reduction.sum(g, tuple(dims), keepdim=True)
     if lead:

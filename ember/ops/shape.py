@@ -494,6 +494,11 @@ class Transpose(Op, name="TransposeBackward0"):
 
     @staticmethod
     def backward(ctx, g):
+        if not _state.enabled:
+            # a gradient needs no view tracking: a plain array view keeps the transposed
+            # gradient free of references to the incoming one, so .grad can take it uncopied
+            a = g._data
+            return Tensor._make(a.swapaxes(*ctx.d) if a.ndim else a)
         return Transpose.apply(g, *ctx.d)
 
 
@@ -519,6 +524,8 @@ class T(Op, name="TBackward0"):
 
     @staticmethod
     def backward(ctx, g):
+        if not _state.enabled:  # (as Transpose.backward)
+            return Tensor._make(g._data.T)
         return T.apply(g)
 
 

@@ -675,3 +675,50 @@ def test_data_assignment():
     raises_like(lambda lib, x: setattr(x, "data", lib.zeros(3, dtype=lib.int64)), r(3),
                 match="must be floating point or complex dtype")
     raises_like(lambda lib, x: setattr(x, "data", lib.zeros(3, dtype=lib.bool)), r(3))
+
+
+# .grad takes an incoming gradient without a copy when nothing else refers to it, including a
+# C-contiguous view over the whole of a fresh array (the transposed-back gradient of w.t(),
+# a bias gradient summed with keepdims). Where the array is shared (a retained gradient, two
+# leaves fed from one buffer, a hook that keeps the gradient) it must still be copied, so a
+# later in-place accumulation changes nothing else.
+def test_grad_takes_fresh_views_but_never_shared_memory():
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((4, 5)).astype(np.float32))
+    w = ember.tensor(rng.standard_normal((3, 5)).astype(np.float32), requires_grad=True)
+    b = ember.tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True)
+    (x @ w.t() + b).sum().backward()
+    gw, gb = w.grad.numpy().copy(), b.grad.numpy().copy()
+    np.testing.assert_allclose(gw, np.tile(x.numpy().sum(0), (3, 1)), rtol=1e-5)
+    np.testing.assert_allclose(gb, np.full(3, 4.0))
+    (x @ w.t() + b).sum().backward()  # accumulates in place into the taken arrays
+    np.testing.assert_allclose(w.grad.numpy(), 2 * gw, rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), 2 * gb)
+
+    # a retained gradient of w.t() shares the gradient's memory: .grad must copy it
+    w.grad = None
+    wt = w.t()
+    wt.retain_grad()
+    (x @ wt).sum().backward(retain_graph=True)
+    assert not np.shares_memory(w.grad.numpy(), wt.grad.numpy())
+    kept = wt.grad.numpy().copy()
+    (x @ wt).sum().backward()
+    np.testing.assert_allclose(wt.grad.numpy(), 2 * kept, rtol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), 2 * kept.T, rtol=1e-5)
+
+    # two leaves fed views of one gradient buffer
+    p = ember.zeros(3, 4, requires_grad=True)
+    q = ember.zeros(3, 4, requires_grad=True)
+    for _ in range(2):
+        (p.t() + q.t()).sum().backward()
+    assert not np.shares_memory(p.grad.numpy(), q.grad.numpy())
+    np.testing.assert_array_equal(p.grad.numpy(), np.full((3, 4), 2.0))
+    np.testing.assert_array_equal(q.grad.numpy(), np.full((3, 4), 2.0))
+
+    # a hook that keeps the incoming gradient
+    seen = []
+    r = ember.zeros(3, 4, requires_grad=True)
+    rt = r.t()
+    rt.register_hook(lambda g: seen.append(g))
+    (rt * 1.0).sum().backward()
+    assert not np.shares_memory(r.grad.numpy(), seen[0].numpy())
