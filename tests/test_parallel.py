@@ -177,3 +177,23 @@ def test_matmul_blocks_match_numpy(shape, monkeypatch):
             got = _parallel.matmul(aa, bb)
             assert got.dtype == np.result_type(aa, bb) and got.shape == (m, n)
             np.testing.assert_allclose(got, aa @ bb, rtol=2e-5, atol=1e-4)
+
+
+def test_parked_workers_hold_no_job(three_threads):
+    # a parked worker must not keep the last job's closure (and the op's arrays) alive
+    import gc
+    import weakref
+
+    class Big:
+        pass
+
+    big = Big()
+    ref = weakref.ref(big)
+
+    def fn(s, e, big=big):
+        pass
+
+    _parallel.parallel_for(fn, 9)
+    del fn, big
+    gc.collect()
+    assert ref() is None

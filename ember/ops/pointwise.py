@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import cmath
 import math
+import mmap
 import numbers
 import warnings
 
@@ -1316,11 +1317,13 @@ _zero_rows: dict = {}
 def _zero_buffer(n: int, dtype) -> np.ndarray:
     """A read-only flat array of ``n`` zeros. NumPy's maximum against a 0-d zero runs its
     scalar-broadcast loop at ~2 G elements/s; against an array of zeros the SIMD loop runs 2.2x
-    faster. The buffer grows to the largest request and is never written, so its pages stay
-    the kernel's shared zero page (no resident memory)."""
+    faster. The buffer grows to the largest request and is an anonymous mapping that is never
+    written, so its pages stay the kernel's shared zero page (no resident memory; ``np.zeros``
+    may instead memset heap memory once glibc serves large blocks from its heap)."""
     buf = _zero_rows.get(dtype)
     if buf is None or buf.size < n:
-        buf = np.zeros(max(n, 1 << 16), dtype=dtype)
+        size = max(n, 1 << 16)
+        buf = np.frombuffer(mmap.mmap(-1, size * np.dtype(dtype).itemsize), dtype=dtype)
         buf.flags.writeable = False
         _zero_rows[dtype] = buf
     return buf[:n]
