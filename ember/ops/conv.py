@@ -86,9 +86,7 @@ def _block_rows(n: int, per_image: int, itemsize: int, xp) -> int:
 def _blocks(n0: int, n1: int, rows: int):
     """[n0, n1) in blocks of at most ``rows`` images, as equal as possible (25 + 7 images
     leaves the small GEMM of the second block far from BLAS's speed; 16 + 16 does not)."""
-    nb = -(-(n1 - n0) // rows)
-    return _parallel.split(n1 - n0, nb) if n0 == 0 else \
-        [(n0 + s, n0 + e) for s, e in _parallel.split(n1 - n0, nb)]
+    return [(n0 + s, n0 + e) for s, e in _parallel.split(n1 - n0, -(-(n1 - n0) // rows))]
 
 
 def _geometry(x_shape, w_shape, out_size, groups):
