@@ -323,16 +323,15 @@ def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=
             else:
                 xp.copyto(gyt, gy3[s:e].swapaxes(0, 1))
             gyt = gyt.reshape(groups, og, m)
-            if need_w and kept and (s, e) in kept["blocks"]:
-                cols = kept["cols"][s * per:e * per].reshape(groups, cg * kk, m)
-                part = xp.matmul(gyt, cols.transpose(0, 2, 1))
-                gw = part if gw is None else xp.add(gw, part, out=gw)
-            elif need_w:
-                cols = ws.get("cols", (groups, cg * kk, m), cdt)
-                if plan is not None:
-                    _im2col_wide(cols, xflat, ksize, plan[0], s, e, width)
+            if need_w:
+                if kept and (s, e) in kept["blocks"]:
+                    cols = kept["cols"][s * per:e * per].reshape(groups, cg * kk, m)
                 else:
-                    _im2col(xp, cols, win_t, groups, s, e)
+                    cols = ws.get("cols", (groups, cg * kk, m), cdt)
+                    if plan is not None:
+                        _im2col_wide(cols, xflat, ksize, plan[0], s, e, width)
+                    else:
+                        _im2col(xp, cols, win_t, groups, s, e)
                 part = xp.matmul(gyt, cols.transpose(0, 2, 1))
                 gw = part if gw is None else xp.add(gw, part, out=gw)
             if need_x:

@@ -1350,7 +1350,7 @@ class Relu(Op, name="ReluBackward0"):
         r = None
         if xp is np and a.size >= 4096 and a.dtype.kind == "f":
             r = np.empty_like(a, order="C")
-            if not (a.size >= _parallel.PAR_ELEMENTS and _parallel.flat_blocks(_relu_blk, a, r)):
+            if not _parallel.flat_blocks(_relu_blk, a, r):  # (False below PAR_ELEMENTS)
                 _relu_blk(a, r)
         if r is None:
             r = _arr(xp.maximum(a, a.dtype.type(0)))
