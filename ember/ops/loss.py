@@ -878,6 +878,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     log-likelihood, for class indices (fused, numerically stable for any logits) or class
     probabilities (a target of the input's shape). ``weight``, ``ignore_index``,
     ``label_smoothing`` and the weighted ``mean`` follow PyTorch exactly."""
+    if weight is None and isinstance(input, Tensor) and isinstance(target, Tensor) \
+            and not label_smoothing and size_average is None and reduce is None \
+            and (reduction == "mean" or reduction == "sum"):
+        # the usual training call (NumPy (N, C) float logits, int64 class indices) in a few
+        # comparisons: the general checks below took ~8 of a 64x10 loss's ~45 us
+        ia, ta = input._data, target._data
+        if type(ia) is np.ndarray and type(ta) is np.ndarray and ia.ndim == 2 \
+                and ta.ndim == 1 and ia.shape[0] == ta.shape[0] and ia.dtype in _FAST_CE \
+                and ta.dtype == _INT64:
+            loss, _ = CrossEntropy.apply(input, target, None, int(ignore_index), reduction, 0.0)
+            return loss
     _check(input, "cross_entropy", "input", 1)
     _check(target, "cross_entropy", "target", 2)
     reduction = _reduction(size_average, reduce, reduction)
