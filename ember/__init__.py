@@ -10,6 +10,11 @@ import numpy as _np
 # PyTorch never warns on 1/0 or log(0); NumPy would, from inside ember's ops.
 _np.seterr(all="ignore")
 
+from . import _malloc
+
+# keep freed activations on the heap instead of page-faulting them in again every step
+_malloc.tune()
+
 from . import _backend, _dtype
 from ._parallel import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
                         set_num_threads)
