@@ -131,6 +131,22 @@ def test_conv2d_blocked_random_shapes(seed, block_bytes, monkeypatch):
           rand(c, o // g, *k, rng=rng), atol=1e-4, rtol=1e-4)
 
 
+def test_blocks_cover_the_share_in_equal_blocks():
+    from ember.ops.conv import _blocks
+
+    for n0 in (0, 5):
+        for size in range(1, 40):
+            for rows in range(1, 12):
+                blocks = _blocks(n0, n0 + size, rows)
+                assert blocks[0][0] == n0 and blocks[-1][1] == n0 + size
+                assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+                lens = [e - s for s, e in blocks]
+                if size <= 2 * rows:  # what two blocks would hold stays one block
+                    assert lens == [size]
+                else:
+                    assert max(lens) <= rows and max(lens) - min(lens) <= 1
+
+
 def test_conv_double_backward_matches_torch_with_blocks(monkeypatch):
     # create_graph takes the differentiable ops instead of the one-pass backward
     monkeypatch.setattr(ember.ops.conv, "_BLOCK_BYTES", 1)
