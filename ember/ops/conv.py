@@ -132,13 +132,19 @@ def _col2im(xp, gxpad, gcols, ksize, stride, dilation, out_size):
 _WIDE_WASTE = 1.5
 # ... and only where output rows are short: the strided copies' inner loops are one output row
 # long, which from about this many elements costs no more than the wider GEMM saves (measured:
-# LeNet's first conv, 28-wide rows, and the seeds' CNN, 26/24, are faster strided).
+# LeNet's first conv, 28-wide rows, and the seeds' CNN's first, 26, are faster strided) ...
 _WIDE_MAX_ROW = 16
+# ... or where the input gradient is wanted and the columns have at least as many rows
+# (channels x kernel offsets) as the output has channels: col2im's adds, contiguous in the wide
+# layout, then outweigh the output and output-gradient copies, strided in it (forward+backward,
+# one thread: the seeds' CNN's conv2 119.9 -> 111.9 ms, 16 -> 32 channels on 28x28 36.7 ->
+# 32.3 ms; 1 -> 32 channels with an input gradient 7.7 -> 9.4 ms, hence the channel test).
 
 
-def _wide_plan(xp, padded, ksize, stride, dilation, out_size):
+def _wide_plan(xp, padded, ksize, stride, dilation, out_size, dense_grad=False):
     """(kernel strides and offsets in the flat padded grid, its row strides, L), or None where
-    the wide layout does not apply (strided convolutions, CuPy, too much waste)."""
+    the wide layout does not apply (strided convolutions, CuPy, too much waste, long output
+    rows unless ``dense_grad``: an input gradient over columns with more rows than outputs)."""
     positions = _prod(out_size)
     if xp is not np or any(s != 1 for s in stride) or positions == 0:
         return None
@@ -147,7 +153,7 @@ def _wide_plan(xp, padded, ksize, stride, dilation, out_size):
     for i in range(nd - 2, -1, -1):
         sstr[i] = sstr[i + 1] * padded[i + 1]
     length = 1 + sum((o - 1) * st for o, st in zip(out_size, sstr))
-    if length > _WIDE_WASTE * positions or out_size[-1] >= _WIDE_MAX_ROW:
+    if length > _WIDE_WASTE * positions or out_size[-1] >= _WIDE_MAX_ROW and not dense_grad:
         return None
     kstr = tuple(dilation[i] * sstr[i] for i in range(nd))
     offsets = [sum(k[i] * kstr[i] for i in range(nd))
@@ -189,14 +195,16 @@ def _col2im_wide(gxflat, gcols, offsets, s, e, length):
 _KEEP_COLS_BYTES = 16 << 20
 
 
-def conv_forward(x, w, stride, pads, dilation, groups, b=None, keep=None):
+def conv_forward(x, w, stride, pads, dilation, groups, b=None, keep=None, input_grad=False):
     """y[n, o, *p] = sum_{c, *k} w[o, c, *k] * xpad[n, g(o)*Cg + c, *(p*s + k*d)] (+ b[o]).
 
     Blocks of images go through im2col into a reused workspace laid out (channel x offset,
     image x position), then one 2-D GEMM per group, whose (O, image, position) result is written
     transposed into the output with the bias added in the same pass. Blocks run on the thread
     pool with single-threaded BLAS. A dict ``keep`` receives the columns when they are small
-    enough to hold until the backward (``conv_backward(kept=...)``).
+    enough to hold until the backward (``conv_backward(kept=...)``); ``input_grad`` says
+    whether the backward will compute the input gradient (it picks the layout, see
+    ``_wide_plan``).
     """
     xp = array_module(x)
     out_dt = x.dtype
@@ -210,7 +218,8 @@ def conv_forward(x, w, stride, pads, dilation, groups, b=None, keep=None):
                      for i in range(len(ksize)))
     n, c, o, ksize, cg, og, kk, length = _geometry(x.shape, w.shape, out_size, groups)
     nd = len(ksize)
-    plan = _wide_plan(xp, xpad.shape[2:], ksize, stride, dilation, out_size)
+    plan = _wide_plan(xp, xpad.shape[2:], ksize, stride, dilation, out_size,
+                      input_grad and c * kk >= o)
     if plan is not None:
         kstr, _, sstr, width = plan
         xflat = xp.ascontiguousarray(xpad).reshape(n, c, -1)
@@ -287,7 +296,8 @@ def conv_backward(x, w, gy, stride, pads, dilation, groups, need_x=True, need_w=
     _, _, o, _, cg, og, kk, length = _geometry((n, c), w_shape, out_size, groups)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_size, pads))
     has_pad = padded != in_size
-    plan = _wide_plan(xp, padded, ksize, stride, dilation, out_size) if wide else None
+    plan = _wide_plan(xp, padded, ksize, stride, dilation, out_size,
+                      need_x and c * kk >= o) if wide else None
     if plan is not None and need_x and not np.isfinite(w).all():
         # the dropped columns of the wide layout would carry inf * 0 = NaN into the input
         # gradient; the strided layout never forms them
@@ -426,7 +436,8 @@ class Convolution(Op, name="ConvolutionBackward0"):
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
         e = ctx._edges
         keep = {} if e and e[1] else None
-        y = conv_forward(x, w, stride, pads, dilation, groups, b, keep=keep)
+        y = conv_forward(x, w, stride, pads, dilation, groups, b, keep=keep,
+                         input_grad=bool(e and e[0]))
         if e:
             saved = (x if e[1] else None, w if e[0] else None)
             if keep:  # the columns live (and are freed) with the saved tensors

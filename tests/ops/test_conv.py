@@ -198,6 +198,29 @@ def test_conv_wide_layout_matches_strided(seed, monkeypatch):
           x, w, b, atol=1e-4, rtol=1e-4)
 
 
+def test_conv_wide_layout_long_rows_with_input_gradient(monkeypatch):
+    # long output rows take the wide layout only when the input gradient is wanted and the
+    # columns have at least as many rows as there are output channels
+    conv = ember.ops.conv
+    plan = conv._wide_plan
+    assert plan(np, (22, 22), (3, 3), (1, 1), (1, 1), (20, 20)) is None
+    assert plan(np, (22, 22), (3, 3), (1, 1), (1, 1), (20, 20), dense_grad=True) is not None
+    rng = np.random.default_rng(7)
+    for c, o, g, pad in ((4, 6, 1, 1), (6, 4, 2, 0), (3, 27, 1, 2)):
+        monkeypatch.setattr(conv, "_BLOCK_BYTES", 1 if o % 2 else 1 << 20)
+        x, w, b = rand(3, c, 19, 21, rng=rng), rand(o, c // g, 3, 3, rng=rng), rand(o, rng=rng)
+        args = ((1, 1), ((pad, pad), (pad, pad)), (1, 1), g)
+        y = conv.conv_forward(x, w, *args, b, input_grad=True)
+        gy = rand(*y.shape, rng=rng)
+        gx, gw = conv.conv_backward(x, w, gy, *args)
+        sx, sw = conv.conv_backward(x, w, gy, *args, wide=False)
+        np.testing.assert_allclose(y, conv.conv_forward(x, w, *args, b), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(gx, sx, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(gw, sw, rtol=1e-5, atol=1e-5)
+        check(lambda lib, x, w, b, pad=pad, g=g: F(lib).conv2d(x, w, b, padding=pad, groups=g),
+              x, w, b, atol=1e-4, rtol=1e-4)
+
+
 def test_conv_wide_layout_nonfinite_input():
     # an inf in the input meets the dropped positions' zero gradients in the wide layout
     # (inf * 0 = NaN); the weight gradient is then redone on the strided layout, so NaNs
