@@ -1043,3 +1043,26 @@ def test_out_dtype_errors(fn):
 ])
 def test_out_accepted(fn):
     check(fn, Const(_rand(3, 4)), grad=False)
+
+
+@needs_torch
+@pytest.mark.parametrize("op, kw", [("mean", {}), ("mean", {"dim": 1}),
+                                    ("mean", {"dim": (0, 2), "keepdim": True}),
+                                    ("sum", {}), ("sum", {"dim": 1}),
+                                    ("sum", {"dim": (0, 2), "keepdim": True})])
+def test_reduction_backward_gradient_layout_matches_torch(op, kw):
+    # without create_graph the backward works on arrays: a sum's gradient is still the
+    # expanded (stride 0) view and a mean's a contiguous array, as PyTorch's; values as well
+    a = np.random.default_rng(0).standard_normal((3, 4, 5)).astype(np.float32)
+    seen = {}
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x.exp()
+        y.register_hook(lambda g, lib=lib: seen.__setitem__(lib.__name__, g))
+        r = getattr(y, op)(**kw)
+        r.backward(lib.ones_like(r) * 3)
+        seen[lib.__name__ + " x"] = x.grad
+    e, t = seen["ember"], seen["torch"]
+    assert e.stride() == t.stride() and e.is_contiguous() == t.is_contiguous()
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(seen["ember x"].numpy(), seen["torch x"].numpy(), rtol=1e-6)
