@@ -1666,6 +1666,11 @@ class PowScalar(Op, name="PowBackward0"):
         e = ctx.e
         if e == 0:
             return _zeros(g), None
+        xa, ga = x._data, g._data
+        if not _state.enabled and xa.dtype.kind == "f" and ga.dtype == xa.dtype:
+            # no graph of the backward: the same three products on arrays (the squared error's
+            # backward took ~30 us as ops)
+            return Tensor._make(ga * (_pow_arrays(xa, e - 1) * e)), None
         return g * _conj(pow(x, e - 1) * e), None
 
 
