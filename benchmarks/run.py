@@ -185,7 +185,8 @@ def readme_table(rec: dict) -> str:
              f"Measured {rec['time'][:10]} by `python benchmarks/run.py` on {m['cpus']} CPU "
              f"cores{load} (Python {m['python']}, NumPy {m['numpy']}, PyTorch "
              f"{m.get('torch', '-')}, {_threads(rec.get('threads', m['cpus']))} each): "
-             "median of paired ember/PyTorch ratios, interleaved in one process; ratio <= 1.0 "
+             "median of paired ember/PyTorch ratios, interleaved in one process (each timed "
+             "block after one untimed call of the same library); ratio <= 1.0 "
              "means ember is as fast (for memory: uses no more). Where the time goes, and what "
              "was done about it: [benchmarks/README.md](benchmarks/README.md).", "",
              "| workload | ember | PyTorch | ratio | target |", "|---|---:|---:|---:|---:|"]
